@@ -1,0 +1,84 @@
+"""Where things are in a course folder, and how nbgrader is called from it."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ASSIGNMENT = "acceleration"
+NOTEBOOKS = ("01_vectorization", "02_kernel_fusion", "03_cache_tiling", "04_roofline")
+
+
+class CourseError(RuntimeError):
+    """A problem the instructor can fix; the message says how."""
+
+
+@dataclass(frozen=True)
+class Course:
+    root: Path
+
+    @classmethod
+    def find(cls, start: Path | str | None = None) -> "Course":
+        here = Path(start or os.getcwd()).resolve()
+        for folder in (here, *here.parents):
+            if (folder / "nbgrader_config.py").is_file() and (folder / "notebooks").is_dir():
+                return cls(folder)
+        raise CourseError(
+            f"no course found at or above {here}: expected a folder with nbgrader_config.py and "
+            f"notebooks/. Run the command from the course checkout (or pass --root)."
+        )
+
+    @property
+    def notebooks_dir(self) -> Path:
+        return self.root / "notebooks"
+
+    @property
+    def source_dir(self) -> Path:
+        return self.root / "source" / ASSIGNMENT
+
+    @property
+    def release_dir(self) -> Path:
+        return self.root / "release" / ASSIGNMENT
+
+    @property
+    def submitted_dir(self) -> Path:
+        return self.root / "submitted"
+
+    @property
+    def autograded_dir(self) -> Path:
+        return self.root / "autograded"
+
+    @property
+    def feedback_dir(self) -> Path:
+        return self.root / "feedback"
+
+    @property
+    def db_url(self) -> str:
+        return os.environ.get("ACCEL_DB_URL", f"sqlite:///{self.root / 'gradebook.db'}")
+
+    def notebook_sources(self) -> list[Path]:
+        return sorted(self.notebooks_dir.glob("[0-9][0-9]_*.py"))
+
+    def notebook_names(self) -> list[str]:
+        return [p.stem for p in self.notebook_sources()]
+
+    def nbgrader(self, *args: str, timeout: float | None = None,
+                 check: bool = True) -> subprocess.CompletedProcess:
+        """Run an nbgrader command in the course root, with this Python's bin/ on PATH.
+
+        nbgrader shells out to ``alembic`` found on PATH; without the venv's bin/ the first
+        generate_assignment fails and leaves a half-made gradebook.db behind.
+        """
+        env = dict(os.environ)
+        bin_dir = str(Path(sys.executable).parent)
+        env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+        env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+        cmd = [str(Path(bin_dir) / "nbgrader"), *args]
+        proc = subprocess.run(cmd, cwd=self.root, env=env, capture_output=True, text=True,
+                              timeout=timeout)
+        if check and proc.returncode != 0:
+            tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
+            raise CourseError(f"`nbgrader {' '.join(args)}` failed (exit {proc.returncode}):\n{tail}")
+        return proc

@@ -1,0 +1,418 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: notebooks///py:percent,source/acceleration///ipynb
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 01 · Vectorization: from Python loops to BLAS
+#
+# A matrix product is the workhorse of machine learning, and the first place where *how* you
+# compute matters more than *what* you compute. In this notebook you will
+#
+# 1. write a matrix product with plain Python loops and time it,
+# 2. hand the same product to NumPy (which calls a BLAS library) and time that,
+# 3. count floating-point operations so both can be reported in GFLOP/s,
+# 4. measure how the rate grows with the matrix size on **your** machine, and
+# 5. explain where a speed-up of several hundred times comes from.
+#
+# Every number in this notebook is measured while you run it. Nothing is copied from a
+# textbook, so your numbers will differ from your neighbour's, and that is the point.
+#
+# **How to work.** Fill in the cells marked `# YOUR CODE HERE`, then run the test cell right
+# below. The visible tests give quick feedback; the grader runs more tests on other inputs.
+
+# %%
+import os
+import platform
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+from threadpoolctl import threadpool_info
+
+from accel import Tensor, benchmark, gflops, pinned_threads
+
+# While nbgrader grades a submission it sets NBGRADER_EXECUTION; the exploratory
+# measurements then use smaller sizes so that grading stays quick.
+GRADING = "NBGRADER_EXECUTION" in os.environ
+
+blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+print(f"Python {platform.python_version()}, NumPy {np.__version__}, {os.cpu_count()} CPU(s)")
+for pool in blas:
+    print(f"BLAS: {pool['internal_api']} {pool.get('version')}, "
+          f"{pool['num_threads']} thread(s), built for {pool.get('architecture')}")
+
+# %% [markdown]
+# ## Why a Python loop is slow
+#
+# In `c += a * b` on Python numbers the interpreter looks up the type of `a`, finds its
+# multiplication method, allocates a new float object for the result, does the same for the
+# addition, and decrements reference counts on the way. The multiplication itself is a single
+# machine instruction; everything around it costs tens of nanoseconds.
+#
+# A modern core, meanwhile, can start several *vector* fused multiply-adds per clock cycle, each
+# working on 8 or 16 numbers at once. The gap between "one interpreted operation" and "what the
+# silicon can do" is the subject of this course.
+
+# %% [markdown]
+# ## Exercise 1 · `naive_matmul`
+#
+# Write the textbook triple loop. For `a` of shape `(m, k)` and `b` of shape `(k, n)`:
+#
+# $$c_{ij} = \sum_{p=0}^{k-1} a_{ip}\, b_{pj}$$
+#
+# Rules for this one: use Python loops over single elements (you may call `.tolist()` or index
+# `a.data[i, p]`), but no NumPy arithmetic on whole arrays or rows. Return a `Tensor` of shape
+# `(m, n)` with the dtype of `a`. This slow function is your baseline.
+
+# %% nbgrader={"grade": false, "grade_id": "naive_matmul", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def naive_matmul(a: Tensor, b: Tensor) -> Tensor:
+    """Matrix product with explicit Python loops.
+
+    a: (m, k), b: (k, n), 2-D, any float dtype. Returns (m, n) in a's dtype.
+    Cost: 2*m*k*n FLOPs, each one an interpreted Python operation.
+    """
+    ### BEGIN SOLUTION
+    m, k = a.shape
+    k_b, n = b.shape
+    if k != k_b:
+        raise ValueError(f"inner dimensions differ: a is {a.shape}, b is {b.shape}")
+    a_rows = a.data.tolist()
+    b_rows = b.data.tolist()
+    out = [[0.0] * n for _ in range(m)]
+    for i in range(m):
+        a_row, out_row = a_rows[i], out[i]
+        for j in range(n):
+            total = 0.0
+            for p in range(k):
+                total += a_row[p] * b_rows[p][j]
+            out_row[j] = total
+    return Tensor(np.array(out, dtype=a.dtype).reshape(m, n))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_naive_matmul", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+"""naive_matmul: correct values, shape and dtype, using loops over single elements only."""
+from accel.grading import as_array, check_close, check_dtype
+from accel.grading.matmul import LoopOnlyArray
+
+a = Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+b = Tensor([[1.0, 0.0], [0.0, 1.0], [2.0, -1.0]])
+c = as_array(naive_matmul(a, b), "naive_matmul")
+check_close(c, [[7.0, -1.0], [16.0, -1.0]], what="naive_matmul (2x3 @ 3x2)")
+check_dtype(c, np.float32, "naive_matmul of float32 inputs")
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(1701)
+for _m, _k, _n, _dtype in [(1, 1, 1, np.float64), (5, 7, 3, np.float64), (4, 9, 6, np.float32)]:
+    _a = _rng.standard_normal((_m, _k)).astype(_dtype)
+    _b = _rng.standard_normal((_k, _n)).astype(_dtype)
+    _c = as_array(naive_matmul(Tensor(_a), Tensor(_b)), "naive_matmul")
+    check_close(_c, _a.astype(np.float64) @ _b.astype(np.float64), rtol=1e-4, atol=1e-5,
+                what=f"naive_matmul {_a.shape} @ {_b.shape}")
+    check_dtype(_c, _dtype, f"naive_matmul of {np.dtype(_dtype)} inputs")
+# Whole-array NumPy arithmetic on the inputs raises inside LoopOnlyArray.
+_a = _rng.standard_normal((3, 4)).view(LoopOnlyArray)
+_b = _rng.standard_normal((4, 2)).view(LoopOnlyArray)
+check_close(as_array(naive_matmul(Tensor(_a), Tensor(_b)), "naive_matmul"),
+            _a.view(np.ndarray) @ _b.view(np.ndarray),
+            rtol=1e-10, atol=1e-12, what="naive_matmul on loop-only inputs")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### How long is one step of the loop?
+#
+# The inner loop runs `m * k * n` times. Dividing the run time by that count gives the cost of
+# one multiply-add *as Python executes it*.
+
+# %%
+n_probe = 48 if GRADING else 96
+a_probe = Tensor(np.random.default_rng(0).standard_normal((n_probe, n_probe)).astype(np.float32))
+naive_time = benchmark(naive_matmul, a_probe, a_probe, repeat=3, min_time=0)
+ns_per_step = naive_time.best / n_probe**3 * 1e9
+print(f"naive_matmul at N={n_probe}: {naive_time}")
+print(f"about {ns_per_step:.0f} ns per inner-loop step on this machine")
+
+# %% [markdown]
+# ## Exercise 2 · `vectorized_matmul`
+#
+# NumPy's `np.matmul` (the `@` operator) hands the whole product to a BLAS library written in C
+# and assembly. Write `vectorized_matmul` on top of it, with the same rules as `np.matmul`:
+#
+# * both inputs have **at least 2 dimensions**; the last two are the matrix dimensions and any
+#   leading ones are *batch* dimensions, broadcast against each other (`(8, 3, 4) @ (4, 5)` is
+#   allowed and gives `(8, 3, 5)`);
+# * the result's dtype is what NumPy gives (float32 in, float32 out: do not convert);
+# * when an input has fewer than 2 dimensions, or the inner dimensions differ, raise
+#   `ValueError` with a message that shows **both shapes**, for example
+#   `cannot multiply (3, 4) by (5, 2): inner dimensions 4 and 5 differ`.
+
+# %% nbgrader={"grade": false, "grade_id": "vectorized_matmul", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def vectorized_matmul(a: Tensor, b: Tensor) -> Tensor:
+    """Batched matrix product through BLAS.
+
+    a: (..., m, k), b: (..., k, n) with broadcastable batch dimensions; returns (..., m, n) in
+    NumPy's result dtype (float32 @ float32 -> float32).
+    Raises ValueError, naming both shapes, if an input is not at least 2-D or k differs.
+    Cost: 2*m*k*n FLOPs per batch element; moves (m*k + k*n + m*n) * itemsize bytes at least.
+    """
+    ### BEGIN SOLUTION
+    if a.ndim < 2 or b.ndim < 2:
+        raise ValueError(
+            f"cannot multiply {a.shape} by {b.shape}: both inputs need at least 2 dimensions"
+        )
+    if a.shape[-1] != b.shape[-2]:
+        raise ValueError(
+            f"cannot multiply {a.shape} by {b.shape}: inner dimensions "
+            f"{a.shape[-1]} and {b.shape[-2]} differ"
+        )
+    return Tensor(np.matmul(a.data, b.data))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_vectorized_matmul_values", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+"""vectorized_matmul: correct values on 2-D inputs, square and not."""
+a = Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+b = Tensor([[1.0, 0.0], [0.0, 1.0], [2.0, -1.0]])
+check_close(as_array(vectorized_matmul(a, b), "vectorized_matmul"), [[7.0, -1.0], [16.0, -1.0]],
+            what="vectorized_matmul (2x3 @ 3x2)")
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(4242)
+for _m, _k, _n in [(1, 1, 1), (17, 31, 9), (64, 3, 128), (100, 100, 100)]:
+    _a = _rng.standard_normal((_m, _k))
+    _b = _rng.standard_normal((_k, _n))
+    check_close(as_array(vectorized_matmul(Tensor(_a), Tensor(_b)), "vectorized_matmul"),
+                _a @ _b, rtol=1e-9, atol=1e-9, what=f"vectorized_matmul {_a.shape} @ {_b.shape}")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_vectorized_matmul_batched", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""vectorized_matmul: batch dimensions, including broadcasting between a and b."""
+x = np.arange(2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4)
+y = np.ones((4, 5), dtype=np.float32)
+check_close(as_array(vectorized_matmul(Tensor(x), Tensor(y)), "vectorized_matmul"), x @ y,
+            what="vectorized_matmul (2, 3, 4) @ (4, 5)")
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(99)
+for _sa, _sb in [((5, 3, 4), (5, 4, 2)), ((2, 1, 6, 7), (3, 7, 4)), ((6, 5), (4, 5, 3))]:
+    _a = _rng.standard_normal(_sa)
+    _b = _rng.standard_normal(_sb)
+    check_close(as_array(vectorized_matmul(Tensor(_a), Tensor(_b)), "vectorized_matmul"),
+                np.matmul(_a, _b), rtol=1e-9, atol=1e-9, what=f"vectorized_matmul {_sa} @ {_sb}")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_vectorized_matmul_dtype", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""vectorized_matmul: keeps float32 as float32 and float64 as float64."""
+c32 = as_array(vectorized_matmul(Tensor(np.ones((3, 3), np.float32)),
+                                 Tensor(np.ones((3, 3), np.float32))), "vectorized_matmul")
+check_dtype(c32, np.float32, "vectorized_matmul of float32 inputs")
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(7)
+for _dtype in (np.float32, np.float64):
+    _a = _rng.standard_normal((4, 5, 6)).astype(_dtype)
+    _b = _rng.standard_normal((6, 3)).astype(_dtype)
+    check_dtype(as_array(vectorized_matmul(Tensor(_a), Tensor(_b)), "vectorized_matmul"),
+                _dtype, f"vectorized_matmul of batched {np.dtype(_dtype)} inputs")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_vectorized_matmul_errors", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""vectorized_matmul: ValueError naming both shapes for bad inputs."""
+from accel.grading import expect_value_error
+
+with expect_value_error("(3, 4)", "(5, 2)", what="vectorized_matmul((3, 4), (5, 2))"):
+    vectorized_matmul(Tensor(np.zeros((3, 4))), Tensor(np.zeros((5, 2))))
+### BEGIN HIDDEN TESTS
+for _sa, _sb in [((2, 7, 3), (2, 4, 5)), ((6,), (6, 2)), ((3, 3), (3,))]:
+    with expect_value_error(str(_sa), str(_sb), what=f"vectorized_matmul({_sa}, {_sb})"):
+        vectorized_matmul(Tensor(np.zeros(_sa)), Tensor(np.zeros(_sb)))
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Exercise 3 · counting FLOPs
+#
+# To compare kernels of different sizes we report a *rate*: floating-point operations per
+# second. Each of the `m * n` outputs of a matrix product is a dot product of length `k`: `k`
+# multiplications and `k` additions. (Strictly `k - 1` additions, but every BLAS and every
+# roofline paper counts `2k`, because hardware does them as `k` fused multiply-adds.)
+#
+# Write `matmul_flops(m, k, n)`, the FLOP count of an `(m, k) @ (k, n)` product, as an `int`.
+
+# %% nbgrader={"grade": false, "grade_id": "matmul_flops", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def matmul_flops(m: int, k: int, n: int) -> int:
+    """Floating-point operations of an (m, k) @ (k, n) product: one multiply and one add per
+    term of each of the m*n dot products of length k."""
+    ### BEGIN SOLUTION
+    return 2 * m * k * n
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_matmul_flops", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""matmul_flops: 2*m*k*n as an int, for square and non-square shapes."""
+assert matmul_flops(2, 2, 2) == 16, f"matmul_flops(2, 2, 2): expected 16, got {matmul_flops(2, 2, 2)}"
+### BEGIN HIDDEN TESTS
+for _m, _k, _n in [(1, 1, 1), (3, 5, 7), (1024, 1024, 1024), (7, 1, 11)]:
+    _got = matmul_flops(_m, _k, _n)
+    assert isinstance(_got, (int, np.integer)), f"matmul_flops should return an int, got {type(_got).__name__}"
+    assert _got == 2 * _m * _k * _n, f"matmul_flops({_m}, {_k}, {_n}): expected {2 * _m * _k * _n}, got {_got}"
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## How much faster?
+#
+# Now time both versions on the same inputs. The comparison pins BLAS to one thread, so this
+# is one core against one core: the whole difference comes from *how* the work is done, not
+# from using more cores.
+
+# %%
+sizes = [32, 48] if GRADING else [32, 64, 128]
+print(f"{'N':>5} {'naive':>12} {'vectorized':>12} {'speed-up':>10}")
+for n in sizes:
+    a_n = Tensor(np.random.default_rng(n).standard_normal((n, n)).astype(np.float32))
+    slow = benchmark(naive_matmul, a_n, a_n, repeat=3, min_time=0, threads=1).best
+    fast = benchmark(vectorized_matmul, a_n, a_n, repeat=5, threads=1).best
+    print(f"{n:>5} {slow * 1e3:>9.2f} ms {fast * 1e6:>9.1f} us {slow / fast:>9.0f}x")
+
+# %% [markdown]
+# The grader repeats this comparison with its own loop-based baseline (not your
+# `naive_matmul`), on inputs you have not seen, timing both in the same process with a warm-up
+# and keeping the best of several rounds. A single timing would be at the mercy of whatever
+# else the machine is doing. To pass, `vectorized_matmul` must be at least **50x** faster than
+# that baseline; a correct answer is usually far beyond that.
+
+# %% nbgrader={"grade": true, "grade_id": "test_vectorized_matmul_speed", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+"""vectorized_matmul: at least 50x faster than a loop-based baseline (paired, best-of-k, 1 thread)."""
+from accel.grading import speed_ratio
+from accel.grading.matmul import trusted_naive_matmul
+
+
+def _fresh_pair(seed, shape_a=(40, 40), shape_b=(40, 40)):
+    rng = np.random.default_rng(1000 + seed)
+    return (rng.standard_normal(shape_a).astype(np.float32),
+            rng.standard_normal(shape_b).astype(np.float32))
+
+
+def _student(a, b):
+    return vectorized_matmul(Tensor(a), Tensor(b))
+
+
+ratio = speed_ratio(_student, trusted_naive_matmul, _fresh_pair, repeats=3)
+print(f"vectorized_matmul vs loop baseline at 40x40: {ratio}")
+assert ratio.ratio >= 50, f"expected at least 50x faster than the loop baseline, measured {ratio}"
+### BEGIN HIDDEN TESTS
+ratio = speed_ratio(_student, trusted_naive_matmul,
+                    lambda seed: _fresh_pair(seed + 50, (48, 64), (64, 40)), repeats=5)
+assert ratio.ratio >= 50, f"expected at least 50x faster than the loop baseline, measured {ratio}"
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Scaling: GFLOP/s against N
+#
+# A faster kernel is nice; a *rate* tells you how close to the hardware you are. Below, the
+# product of two `N x N` float32 matrices is timed for growing `N`, once with BLAS pinned to a
+# single thread and once with all of its threads. For small `N` the fixed cost of each call
+# (Python, argument checks, starting threads) dominates; for large `N` the rate settles at what
+# the BLAS kernel can sustain.
+
+# %%
+sweep = [64, 128, 256] if GRADING else [64, 128, 256, 512, 1024, 2048]
+rates = {"1 thread": [], "all threads": []}
+for n in sweep:
+    a_n = Tensor(np.random.default_rng(n).standard_normal((n, n)).astype(np.float32))
+    for label, threads in (("1 thread", 1), ("all threads", None)):
+        t = benchmark(vectorized_matmul, a_n, a_n, repeat=3, min_time=0.02, threads=threads)
+        rates[label].append(gflops(matmul_flops(n, n, n), t.best))
+
+print(f"{'N':>6} {'1 thread':>12} {'all threads':>12}   (GFLOP/s, float32)")
+for n, one, every in zip(sweep, rates["1 thread"], rates["all threads"]):
+    print(f"{n:>6} {one:>12.1f} {every:>12.1f}")
+
+fig, ax = plt.subplots(figsize=(6, 4))
+for label, values in rates.items():
+    ax.plot(sweep, values, marker="o", label=label)
+ax.set_xscale("log", base=2)
+ax.set(xlabel="matrix size N (N x N, float32)", ylabel="throughput (GFLOP/s)",
+       title="np.matmul on this machine")
+ax.grid(True, which="both", alpha=0.3)
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# ## What BLAS does that a loop cannot
+#
+# Three things, stacked on top of each other:
+#
+# * **SIMD.** One vector instruction multiplies and adds 8 float32 pairs (AVX2) or 16 (AVX-512)
+#   in one go, and a core can issue two of them per cycle. The cell below lists which vector
+#   extensions your CPU reports.
+# * **Blocking.** The product is cut into tiles that fit the caches and the registers, so every
+#   number fetched from memory is reused many times before it is evicted. Notebook 03 is about
+#   this.
+# * **Threads.** Large products are split across cores. Compare the two curves above: if your
+#   machine has more than one core, the gap between them is the threading.
+#
+# The interpreter overhead disappears too, of course: one Python call does `2N^3` FLOPs.
+
+# %%
+flags = set()
+if os.path.exists("/proc/cpuinfo"):
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+for ext in ("sse2", "avx", "avx2", "fma", "avx512f"):
+    print(f"{ext:>8}: {'yes' if ext in flags else 'no' if flags else 'unknown'}")
+
+# %% [markdown]
+# ## Check your understanding
+#
+# Answer with numbers (Python expressions are fine). Use 1 MiB = 2**20 bytes.
+#
+# **Q1.** Two 1024 x 1024 float32 matrices are multiplied. The product reads A and B once and
+# writes C once. What is its arithmetic intensity, in FLOPs per byte moved? Store it in
+# `q1_intensity`.
+#
+# **Q2.** A 1024 x 1024 x 1024 float32 product finishes in 10 ms. What rate is that, in GFLOP/s
+# (1 GFLOP = 1e9 FLOPs)? Store it in `q2_gflops`.
+
+# %% nbgrader={"grade": false, "grade_id": "answers_check_understanding", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+q1_intensity = matmul_flops(1024, 1024, 1024) / (3 * 1024 * 1024 * 4)
+q2_gflops = matmul_flops(1024, 1024, 1024) / 10e-3 / 1e9
+### END SOLUTION
+print(f"Q1: {q1_intensity:.1f} FLOP/byte   Q2: {q2_gflops:.1f} GFLOP/s")
+
+# %% nbgrader={"grade": true, "grade_id": "test_q1_intensity", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Q1: arithmetic intensity of a 1024^3 float32 matmul (checked to 1%)."""
+assert isinstance(q1_intensity, (int, float, np.floating)), "q1_intensity should be a number"
+### BEGIN HIDDEN TESTS
+assert abs(q1_intensity - 2 * 1024**3 / (3 * 4 * 1024**2)) < 0.01 * 170.67, (
+    f"q1_intensity: got {q1_intensity:.2f} FLOP/byte; count 2*N^3 FLOPs and 3 matrices of N^2 "
+    f"float32 values (4 bytes each)")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_q2_gflops", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Q2: GFLOP/s of a 1024^3 matmul that takes 10 ms (checked to 1%)."""
+assert isinstance(q2_gflops, (int, float, np.floating)), "q2_gflops should be a number"
+### BEGIN HIDDEN TESTS
+assert abs(q2_gflops - 2 * 1024**3 / 0.01 / 1e9) < 0.01 * 214.7, (
+    f"q2_gflops: got {q2_gflops:.2f}; divide the FLOP count by the seconds, then by 1e9")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Reflection (graded by hand)
+#
+# In a few sentences: what speed-up did **you** measure between `naive_matmul` and
+# `vectorized_matmul` at the largest size you tried, and which of the three effects above
+# (SIMD, blocking, threads) does your scaling plot let you see directly? Which one can it
+# *not* show, and why?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "reflection_blas_speedup", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
+# A model answer names the measured speed-up (hundreds to thousands of times), notes that the
+# gap between the one-thread and all-threads curves shows threading directly once N is large
+# enough to be split, and that SIMD and blocking both live inside the one-thread curve: the plot
+# shows their combined effect but cannot separate them; that needs a kernel written with and
+# without each optimisation (notebook 03 does this for blocking).
