@@ -39,5 +39,6 @@ c.Execute.interrupt_on_timeout = True
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
+    "accel.nbgrader_ext.HideTestTracebacks",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from .course import Course, CourseError
@@ -44,6 +45,46 @@ def cmd_try(course: Course, args) -> int:
     return 1 if bad else 0
 
 
+def _grade_and_report(course: Course, students, cap: float) -> int:
+    from .grade import format_gradebook, grade_class, read_gradebook, write_grades_csv
+    start = time.perf_counter()
+    runs = grade_class(course, students, cap_seconds=cap)
+    rows = read_gradebook(course)
+    if students:
+        rows = [r for r in rows if r.student in students]
+    csv_path = write_grades_csv(rows, course.root / "grades.csv")
+    print()
+    print(format_gradebook(rows))
+    print()
+    print(f"graded {len(runs)} submission(s) in {time.perf_counter() - start:.0f} s; "
+          f"grades in {csv_path.relative_to(course.root)}, feedback in feedback/<student>/acceleration/")
+    problems = [r for r in runs if r.status != "graded"]
+    for run in problems:
+        print(f"  ! {run.student}: {run.status} - {run.message}")
+    return 0
+
+
+def cmd_grade(course: Course, args) -> int:
+    return _grade_and_report(course, args.student or None, args.cap)
+
+
+def cmd_demo(course: Course, args) -> int:
+    from .build import build_source, release
+    from .samples import demo_submissions, write_submission
+    print("1/4 build   notebooks/*.py -> source/acceleration/")
+    build_source(course)
+    print("2/4 release source/ -> release/acceleration/ (solutions and hidden tests removed)")
+    release(course)
+    print("3/4 collect sample submissions -> submitted/")
+    students = []
+    for submission in demo_submissions(course):
+        write_submission(course, submission)
+        students.append(submission.student)
+        print(f"    {submission.student:<14} {submission.description}")
+    print("4/4 autograde, feedback, grades.csv")
+    return _grade_and_report(course, students, args.cap)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="accel-course", description=__doc__)
     parser.add_argument("--root", type=Path, default=None, help="course folder (default: found from the current folder)")
@@ -55,6 +96,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("notebook", help="notebook name, e.g. 01_vectorization")
     p.add_argument("--known-wrong", metavar="FILE", help="swap in the answers of a tests/known_wrong/*.py file")
     p.set_defaults(func=cmd_try)
+
+    p = sub.add_parser("grade", help="autograde submitted/ (all or some students), write feedback and grades.csv")
+    p.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    p.add_argument("--cap", type=float, default=600, help="seconds allowed per submission (default 600)")
+    p.set_defaults(func=cmd_grade)
+    p = sub.add_parser("demo", help="build, release, grade the bundled sample submissions, print the gradebook")
+    p.add_argument("--cap", type=float, default=600, help="seconds allowed per submission (default 600)")
+    p.set_defaults(func=cmd_demo)
 
     args = parser.parse_args(argv)
     try:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -13,6 +14,12 @@ NOTEBOOKS = ("01_vectorization", "02_kernel_fusion", "03_cache_tiling", "04_roof
 
 class CourseError(RuntimeError):
     """A problem the instructor can fix; the message says how."""
+
+
+class NbgraderTimeout(CourseError):
+    def __init__(self, args, timeout, output):
+        super().__init__(f"`nbgrader {' '.join(args)}` was stopped after {timeout:.0f} s")
+        self.output = output
 
 
 @dataclass(frozen=True)
@@ -76,8 +83,16 @@ class Course:
         env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
         env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
         cmd = [str(Path(bin_dir) / "nbgrader"), *args]
-        proc = subprocess.run(cmd, cwd=self.root, env=env, capture_output=True, text=True,
-                              timeout=timeout)
+        # A session of its own, so a time-out can stop nbgrader *and* the kernel it started.
+        with subprocess.Popen(cmd, cwd=self.root, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, start_new_session=True) as child:
+            try:
+                output, _ = child.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+                output, _ = child.communicate()
+                raise NbgraderTimeout(args, timeout, output) from None
+        proc = subprocess.CompletedProcess(cmd, child.returncode, output, "")
         if check and proc.returncode != 0:
             tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
             raise CourseError(f"`nbgrader {' '.join(args)}` failed (exit {proc.returncode}):\n{tail}")

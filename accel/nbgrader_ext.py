@@ -8,3 +8,19 @@ class RemoveJupytextMetadata(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         nb.metadata.pop("jupytext", None)
         return nb, resources
+
+
+class HideTestTracebacks(NbGraderPreprocessor):
+    """In feedback, reduce an error in a graded test cell to its one-line message.
+
+    A traceback quotes the source lines around the failure, and in a test cell those are hidden
+    tests. The assertion messages are written to be read on their own.
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
+        return cell, resources

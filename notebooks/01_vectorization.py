@@ -380,8 +380,8 @@ for ext in ("sse2", "avx", "avx2", "fma", "avx512f"):
 
 # %% nbgrader={"grade": false, "grade_id": "answers_check_understanding", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
-q1_intensity = matmul_flops(1024, 1024, 1024) / (3 * 1024 * 1024 * 4)
-q2_gflops = matmul_flops(1024, 1024, 1024) / 10e-3 / 1e9
+q1_intensity = (2 * 1024**3) / (3 * 1024**2 * 4)  # FLOPs / bytes of A, B and C
+q2_gflops = (2 * 1024**3) / 10e-3 / 1e9
 ### END SOLUTION
 print(f"Q1: {q1_intensity:.1f} FLOP/byte   Q2: {q2_gflops:.1f} GFLOP/s")
 

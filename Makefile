@@ -1,0 +1,36 @@
+# Two commands do all set-up: `make demo` and `make test`. Both create .venv when missing.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# nbgrader shells out to `alembic` found on PATH: the venv's bin/ must come first.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: demo test build release grade clean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+demo: $(STAMP)  ## build, release, grade the sample submissions, print the gradebook
+	$(PY) -m accel demo
+
+test: $(STAMP)  ## the whole suite, including real autograding of sample submissions
+	$(PY) -m pytest
+
+build: $(STAMP)  ## notebooks/*.py -> source/acceleration/*.ipynb
+	$(PY) -m accel build
+
+release: $(STAMP)  ## build, then the student notebooks in release/acceleration/
+	$(PY) -m accel release
+
+grade: $(STAMP)  ## autograde everything in submitted/
+	$(PY) -m accel grade
+
+clean:  ## remove grading state (keeps .venv, source/ and release/)
+	rm -rf submitted autograded/*/ feedback gradebook.db grades.csv reports

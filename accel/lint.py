@@ -1,0 +1,126 @@
+"""Static checks of the course: cell headers, and what must never reach students."""
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import nbformat
+
+from .samples import solution_cells
+
+FORBIDDEN_IN_RELEASE = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
+                        "BEGIN MARK SCHEME")
+
+
+def solution_region(source: str) -> list[str]:
+    """The lines between ### BEGIN SOLUTION and ### END SOLUTION."""
+    inside, lines = False, []
+    for line in source.splitlines():
+        marker = line.strip()
+        if marker == "### BEGIN SOLUTION":
+            inside = True
+        elif marker == "### END SOLUTION":
+            inside = False
+        elif inside:
+            lines.append(line)
+    return lines
+
+
+def _runs_code(source: str) -> bool:
+    """True when a test cell does something at top level besides defining things."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return True  # reported by execution, not here
+    body = tree.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
+        body = body[1:]  # the docstring
+    passive = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+    return any(not isinstance(node, passive) for node in body)
+
+
+def lint_notebook(nb, name: str) -> list[str]:
+    """Problems with the nbgrader cell headers of one source notebook (empty list = fine)."""
+    problems = []
+    seen = {}
+    awaiting_test = None  # a code solution cell not yet followed by a graded test cell
+    for index, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if meta is None:
+            continue
+        where = f"{name} cell {index}"
+        grade_id = meta.get("grade_id")
+        if meta.get("schema_version") != 3:
+            problems.append(f"{where}: schema_version should be 3, got {meta.get('schema_version')}")
+        if not grade_id:
+            problems.append(f"{where}: nbgrader cell without grade_id")
+            continue
+        if grade_id in seen:
+            problems.append(f"{where}: grade_id {grade_id!r} already used by cell {seen[grade_id]}")
+        seen[grade_id] = index
+        graded, solution = meta.get("grade", False), meta.get("solution", False)
+        if "points" in meta and not graded:
+            problems.append(f"{where} ({grade_id}): points on a cell that is not graded")
+        if graded and not meta.get("points"):
+            problems.append(f"{where} ({grade_id}): graded cell without points")
+        if cell.cell_type == "code" and graded and not solution:
+            if not grade_id.startswith("test_"):
+                problems.append(f"{where}: test cell grade_id {grade_id!r} should start with 'test_'")
+            if not meta.get("locked"):
+                problems.append(f"{where} ({grade_id}): test cells must be locked")
+            first = cell.source.lstrip().splitlines()[0] if cell.source.strip() else ""
+            if not first.startswith('"""'):
+                problems.append(f"{where} ({grade_id}): open the test cell with a docstring saying what it checks")
+            if not _runs_code(cell.source):
+                problems.append(f"{where} ({grade_id}): the test cell only defines things; it must run its assertions")
+            awaiting_test = None
+        elif cell.cell_type == "code" and solution:
+            if awaiting_test is not None:
+                problems.append(f"{name}: solution cell {awaiting_test!r} has no graded test cell after it")
+            awaiting_test = grade_id
+    if awaiting_test is not None:
+        problems.append(f"{name}: solution cell {awaiting_test!r} has no graded test cell after it")
+    return problems
+
+
+def lint_course(source_dir: Path) -> list[str]:
+    problems, owners = [], {}
+    for path in sorted(Path(source_dir).glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        problems += lint_notebook(nb, path.name)
+        for cell in nb.cells:
+            gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            if gid and gid in owners and owners[gid] != path.name:
+                problems.append(f"{path.name}: grade_id {gid!r} is also used in {owners[gid]}")
+            if gid:
+                owners[gid] = path.name
+    return problems
+
+
+def release_leaks(source_dir: Path, release_dir: Path) -> list[str]:
+    """Solutions, hidden tests or pairing metadata that would reach students."""
+    problems = []
+    for stray in sorted(p for p in Path(release_dir).rglob("*") if p.is_file() and p.suffix != ".ipynb"):
+        problems.append(f"{stray.name}: only notebooks belong in the release")
+    for path in sorted(Path(release_dir).glob("*.ipynb")):
+        text = path.read_text()
+        for marker in FORBIDDEN_IN_RELEASE:
+            if marker in text:
+                problems.append(f"{path.name}: contains {marker!r}")
+        if "jupytext" in json.loads(text).get("metadata", {}):
+            problems.append(f"{path.name}: carries jupytext pairing metadata")
+        source = Path(source_dir) / path.name
+        if not source.exists():
+            problems.append(f"{path.name}: no matching source notebook")
+            continue
+        released = nbformat.read(path, as_version=4)
+        released_code = "\n".join(c.source for c in released.cells)
+        for grade_id, cell in solution_cells(nbformat.read(source, as_version=4)):
+            if cell.cell_type != "code":
+                continue
+            for line in solution_region(cell.source):
+                line = line.strip()
+                if len(line) > 20 and not line.startswith(("def ", '"""', "#")) and line in released_code:
+                    problems.append(f"{path.name}: solution line of {grade_id!r} found: {line[:60]!r}")
+    return problems

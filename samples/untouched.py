@@ -1,0 +1,4 @@
+"""the student notebooks exactly as released (no answers)"""
+STUDENT = "untouched"
+BASE = "release"
+ANSWERS = {}

@@ -1,0 +1,84 @@
+"""The grader's helpers must fail for the right reasons and explain themselves."""
+import time
+
+import numpy as np
+import pytest
+
+from accel import Tensor
+from accel.grading import (as_array, check_close, check_dtype, expect_value_error, speed_ratio,
+                           traced_peak_bytes)
+from accel.grading.matmul import LoopOnlyArray, trusted_naive_matmul
+
+
+def test_as_array_requires_a_tensor():
+    with pytest.raises(AssertionError, match="expected a Tensor, got ndarray"):
+        as_array(np.zeros(3), "kernel")
+    arr = np.zeros(3)
+    assert as_array(Tensor(arr)) is arr
+
+
+def test_check_close_names_the_first_difference():
+    check_close(np.array([1.0, 2.0]), [1.0, 2.0])
+    with pytest.raises(AssertionError, match=r"1 of 2 values differ.*index \(1,\)"):
+        check_close(np.array([1.0, 2.5]), [1.0, 2.0], what="k")
+    with pytest.raises(AssertionError, match="expected shape"):
+        check_close(np.zeros(3), np.zeros(4))
+    with pytest.raises(AssertionError, match="inf or nan"):
+        check_close(np.array([np.nan]), [1.0])
+
+
+def test_check_dtype():
+    check_dtype(np.zeros(1, np.float32), np.float32)
+    with pytest.raises(AssertionError, match="expected dtype float32, got float64"):
+        check_dtype(np.zeros(1), np.float32)
+
+
+def test_expect_value_error_checks_type_and_message():
+    with expect_value_error("(3, 4)"):
+        raise ValueError("bad (3, 4)")
+    with pytest.raises(AssertionError, match="should mention"):
+        with expect_value_error("(3, 4)"):
+            raise ValueError("bad")
+    with pytest.raises(AssertionError, match="expected ValueError, got TypeError"):
+        with expect_value_error():
+            raise TypeError("x")
+    with pytest.raises(AssertionError, match="nothing was raised"):
+        with expect_value_error():
+            pass
+
+
+def test_speed_ratio_sees_a_tenfold_difference_and_uses_fresh_inputs():
+    seen = []
+
+    def make_args(i):
+        seen.append(i)
+        return (i,)
+
+    ratio = speed_ratio(lambda i: time.sleep(0.0005), lambda i: time.sleep(0.005), make_args,
+                        repeats=3, min_time=0)
+    assert 4 < ratio.ratio < 15
+    assert len(set(seen)) == len(seen) == 4  # 1 warm-up + 3 rounds, all different
+
+
+def test_traced_peak_bytes_counts_numpy_allocations():
+    n = 1 << 20
+    peak = traced_peak_bytes(lambda: np.ones(n, dtype=np.float32) + 1)
+    assert 2 * 4 * n <= peak < 4 * 4 * n  # the ones array and the result
+    assert traced_peak_bytes(lambda: None) < 64 * 1024
+
+
+def test_trusted_naive_matmul_matches_numpy():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((5, 7)), rng.standard_normal((7, 3))
+    np.testing.assert_allclose(trusted_naive_matmul(a, b), a @ b, rtol=1e-12)
+    with pytest.raises(ValueError, match="inner dimensions"):
+        trusted_naive_matmul(a, a)
+
+
+def test_loop_only_array_refuses_whole_array_math_but_allows_elements():
+    x = np.arange(4.0).reshape(2, 2).view(LoopOnlyArray)
+    assert x[1, 1] * 2 == 6.0
+    assert x.tolist() == [[0.0, 1.0], [2.0, 3.0]]
+    for whole in (lambda: x @ x, lambda: np.dot(x, x), lambda: x[0, :] * 2, lambda: x.sum()):
+        with pytest.raises(AssertionError, match="loops"):
+            whole()
