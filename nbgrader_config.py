@@ -32,7 +32,7 @@ c.GenerateAssignment.preprocessors = [
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
 # Per-cell limit; the whole-submission cap lives in the grading command (accel.grade).
-c.Execute.timeout = 120
+c.Execute.timeout = int(os.environ.get("ACCEL_CELL_TIMEOUT", "120"))
 c.Execute.interrupt_on_timeout = True
 
 # Feedback must not show hidden tests (nbgrader shows them by default).

@@ -56,11 +56,13 @@ def _grade_and_report(course: Course, students, cap: float) -> int:
     print()
     print(format_gradebook(rows))
     print()
-    print(f"graded {len(runs)} submission(s) in {time.perf_counter() - start:.0f} s; "
+    print(f"graded {len(runs.runs)} submission(s) in {time.perf_counter() - start:.0f} s; "
           f"grades in {csv_path.relative_to(course.root)}, feedback in feedback/<student>/acceleration/")
-    problems = [r for r in runs if r.status != "graded"]
-    for run in problems:
-        print(f"  ! {run.student}: {run.status} - {run.message}")
+    problems = runs.problems()
+    if problems:
+        print(f"\n{len(problems)} thing(s) to know:")
+        for line in problems:
+            print(f"  ! {line}")
     return 0
 
 
@@ -71,13 +73,16 @@ def cmd_grade(course: Course, args) -> int:
 def cmd_demo(course: Course, args) -> int:
     from .build import build_source, release
     from .samples import demo_submissions, write_submission
+    from .grade import reset_demo_state
+    submissions = demo_submissions(course)
+    reset_demo_state(course, [s.student for s in submissions])
     print("1/4 build   notebooks/*.py -> source/acceleration/")
     build_source(course)
     print("2/4 release source/ -> release/acceleration/ (solutions and hidden tests removed)")
     release(course)
     print("3/4 collect sample submissions -> submitted/")
     students = []
-    for submission in demo_submissions(course):
+    for submission in submissions:
         write_submission(course, submission)
         students.append(submission.student)
         print(f"    {submission.student:<14} {submission.description}")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -71,8 +72,8 @@ class Course:
     def notebook_names(self) -> list[str]:
         return [p.stem for p in self.notebook_sources()]
 
-    def nbgrader(self, *args: str, timeout: float | None = None,
-                 check: bool = True) -> subprocess.CompletedProcess:
+    def nbgrader(self, *args: str, timeout: float | None = None, check: bool = True,
+                 memory_bytes: int | None = None) -> subprocess.CompletedProcess:
         """Run an nbgrader command in the course root, with this Python's bin/ on PATH.
 
         nbgrader shells out to ``alembic`` found on PATH; without the venv's bin/ the first
@@ -84,8 +85,13 @@ class Course:
         env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
         cmd = [str(Path(bin_dir) / "nbgrader"), *args]
         # A session of its own, so a time-out can stop nbgrader *and* the kernel it started.
+        limit = None
+        if memory_bytes:  # inherited by the kernel nbgrader starts: a runaway allocation fails there
+            def limit():
+                resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
         with subprocess.Popen(cmd, cwd=self.root, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, start_new_session=True) as child:
+                              stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                              preexec_fn=limit) as child:
             try:
                 output, _ = child.communicate(timeout=timeout)
             except subprocess.TimeoutExpired:

@@ -1,8 +1,14 @@
-"""Autograde submissions one student at a time, then read the gradebook back."""
+"""Grade a class: trusted intake, then nbgrader one student at a time, then the gradebook.
+
+A broken submission never stops the others: each student is autograded in a process of its
+own with a time cap and a memory limit; when a whole-submission run does not finish, each
+notebook that is still ungraded is retried alone, so one bad notebook costs only its own points.
+"""
 from __future__ import annotations
 
 import csv
 import re
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,37 +16,82 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 
 from .course import ASSIGNMENT, Course, CourseError, NbgraderTimeout
+from .intake import STAGED, Finding, load_rules, stage_student
 
 DEFAULT_CAP_SECONDS = 600  # one whole submission; each cell also has c.Execute.timeout
+DEFAULT_MEMORY_BYTES = 8 << 30  # address-space limit of the grading kernel
 
 
 @dataclass
 class StudentRun:
     student: str
-    status: str  # "graded", "timed out", "failed"
+    status: str  # "graded", "partly graded", "failed"
     seconds: float
-    message: str = ""
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def message(self) -> str:
+        return "; ".join(self.messages)
 
 
 def _last_error(log: str) -> str:
-    errors = [line for line in log.splitlines() if "ERROR" in line or "Error" in line]
-    text = errors[-1] if errors else (log.strip().splitlines() or [""])[-1]
-    return re.sub(r"^\[\w+ \| (ERROR|WARNING)\] ", "", text).strip()[:300]
+    lines = [line for line in log.splitlines() if "ERROR" in line]
+    text = lines[-1] if lines else (log.strip().splitlines() or [""])[-1]
+    return re.sub(r"^\[\w+ \| (ERROR|WARNING)\] ", "", text).strip()[:240]
 
 
-def autograde_student(course: Course, student: str, cap_seconds: float = DEFAULT_CAP_SECONDS) -> StudentRun:
-    """Run ``nbgrader autograde`` for one student, in its own process, with a hard time cap."""
-    start = time.perf_counter()
+def _autograde(course: Course, student: str, cap: float, memory: int, notebook: str | None = None):
+    """One nbgrader run; returns an error message or '' on success."""
+    args = ["autograde", ASSIGNMENT, f"--student={student}", "--force",
+            f"--CourseDirectory.submitted_directory={STAGED}"]
+    if notebook:
+        args.append(f"--notebook={notebook}")
     try:
-        proc = course.nbgrader("autograde", ASSIGNMENT, f"--student={student}", "--force",
-                               timeout=cap_seconds, check=False)
+        proc = course.nbgrader(*args, timeout=cap, check=False, memory_bytes=memory)
     except NbgraderTimeout:
-        return StudentRun(student, "timed out", time.perf_counter() - start,
-                          f"stopped after {cap_seconds:.0f} s; cells that finished keep their points")
-    seconds = time.perf_counter() - start
+        return f"stopped after the {cap:.0f} s cap"
     if proc.returncode != 0:
-        return StudentRun(student, "failed", seconds, _last_error(proc.stdout))
-    return StudentRun(student, "graded", seconds)
+        return _last_error(proc.stdout) or f"nbgrader exited with {proc.returncode}"
+    return ""
+
+
+def autograde_student(course: Course, student: str, cap_seconds: float = DEFAULT_CAP_SECONDS,
+                      memory_bytes: int = DEFAULT_MEMORY_BYTES) -> StudentRun:
+    start = time.perf_counter()
+    staged = course.root / STAGED / student / ASSIGNMENT
+    notebooks = sorted(p.stem for p in staged.glob("*.ipynb"))
+    error = _autograde(course, student, cap_seconds, memory_bytes)
+    if not error:
+        return StudentRun(student, "graded", time.perf_counter() - start)
+    messages = [f"whole submission: {error}"]
+    done = course.autograded_dir / student / ASSIGNMENT
+    unfinished = [nb for nb in notebooks if not (done / f"{nb}.ipynb").exists()]
+    failed = []
+    for notebook in unfinished:  # retry alone what did not finish, so the rest keeps its points
+        error = _autograde(course, student, cap_seconds / 2, memory_bytes, notebook)
+        if error:
+            failed.append(notebook)
+            messages.append(f"{notebook}: {error}; scored 0")
+    status = "graded" if not failed else ("failed" if len(failed) == len(notebooks) else "partly graded")
+    if not failed:
+        messages.append("every notebook graded on a retry")
+    return StudentRun(student, status, time.perf_counter() - start, messages)
+
+
+def reset_demo_state(course: Course, demo_students: list[str]) -> None:
+    """Start the demo from a clean gradebook, refusing if it holds anyone but the demo's students."""
+    db = course.root / "gradebook.db"
+    if db.exists() and course.db_url.startswith("sqlite"):
+        with Gradebook(course.db_url, course_id="acceleration") as gb:
+            others = sorted({s.id for s in gb.students} - set(demo_students))
+        if others:
+            raise CourseError(
+                f"gradebook.db holds real students ({', '.join(others[:5])}...); the demo starts "
+                f"from an empty gradebook, so run it in a fresh clone instead")
+        db.unlink()
+    for folder in (course.submitted_dir, course.autograded_dir, course.feedback_dir, course.root / STAGED):
+        for student in demo_students:
+            shutil.rmtree(folder / student, ignore_errors=True)
 
 
 def submitted_students(course: Course) -> list[str]:
@@ -48,10 +99,6 @@ def submitted_students(course: Course) -> list[str]:
     if not root.is_dir():
         return []
     return sorted(p.name for p in root.iterdir() if (p / ASSIGNMENT).is_dir())
-
-
-def generate_feedback(course: Course) -> None:
-    course.nbgrader("generate_feedback", ASSIGNMENT, "--force")
 
 
 @dataclass
@@ -124,19 +171,37 @@ def format_gradebook(rows: list[NotebookGrade]) -> str:
     return "\n".join(lines)
 
 
+@dataclass
+class ClassRun:
+    runs: list[StudentRun]
+    findings: list[Finding]
+
+    def problems(self) -> list[str]:
+        """One line per thing an instructor should know about."""
+        lines = [str(f) for f in self.findings]
+        lines += [f"{r.student}: {r.status} - {r.message}" for r in self.runs if r.messages]
+        return lines
+
+
 def grade_class(course: Course, students: list[str] | None = None,
-                cap_seconds: float = DEFAULT_CAP_SECONDS, log=print) -> list[StudentRun]:
-    """Autograde each student (one failure never stops the others), then write feedback."""
+                cap_seconds: float = DEFAULT_CAP_SECONDS, memory_bytes: int = DEFAULT_MEMORY_BYTES,
+                log=print) -> ClassRun:
+    """Intake, then autograde each student (one failure never stops the others), then feedback."""
     students = students if students is not None else submitted_students(course)
     if not students:
-        raise CourseError(f"no submissions in {course.submitted_dir}/<student>/{ASSIGNMENT}/")
-    if not (course.root / "gradebook.db").exists() and course.db_url.startswith("sqlite"):
+        raise CourseError(f"no submissions in {course.submitted_dir}/<student>/{ASSIGNMENT}/; "
+                          f"put them there (or use `collect`) and run again")
+    if course.db_url.startswith("sqlite") and not (course.root / "gradebook.db").exists():
         raise CourseError("no gradebook.db yet: run `python -m accel release` first")
-    runs = []
+    rules = load_rules(course)
+    runs, findings = [], []
     for index, student in enumerate(students, 1):
-        run = autograde_student(course, student, cap_seconds)
+        found = stage_student(course, student, rules)
+        findings += found
+        run = autograde_student(course, student, cap_seconds, memory_bytes)
         runs.append(run)
-        detail = f" - {run.message}" if run.message else ""
+        notes = [f.message for f in found] + run.messages
+        detail = f" ({len(notes)} note{'s' * (len(notes) != 1)})" if notes else ""
         log(f"[{index}/{len(students)}] {student}: {run.status} in {run.seconds:.1f} s{detail}")
-    generate_feedback(course)
-    return runs
+    course.nbgrader("generate_feedback", ASSIGNMENT, "--force")
+    return ClassRun(runs, findings)

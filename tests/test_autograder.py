@@ -35,7 +35,8 @@ def graded(tmp_path_factory):
 
 def test_every_submission_was_graded(graded):
     _, _, _, runs, _ = graded
-    assert [r.status for r in runs] == ["graded"] * len(runs), [(r.student, r.message) for r in runs]
+    assert [r.status for r in runs.runs] == ["graded"] * len(runs.runs), runs.problems()
+    assert runs.findings == [], runs.problems()
 
 
 def test_reference_scores_full_marks_on_every_autograded_cell(graded, course):

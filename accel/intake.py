@@ -1,0 +1,172 @@
+"""Trusted intake: read each submission without running it, and stage a gradable copy.
+
+nbgrader grades ``.staged/<student>/acceleration/*.ipynb`` instead of ``submitted/`` (which is
+never modified). On the way every notebook is checked:
+
+* a notebook that is missing, not valid JSON, or not a notebook of this assignment is left out
+  (nbgrader then scores it 0) and noted;
+* a file that is not one of the assignment's notebooks is ignored and noted;
+* a duplicated graded cell keeps its first copy; later copies become plain cells;
+* graded cells with grade_ids this notebook does not have lose their grading metadata;
+* every cell the learner wrote or changed is checked against :mod:`accel.policy`; a cell that
+  breaks a rule is replaced by one that raises an error naming the rule.
+
+Each finding becomes one line of the instructor's report.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from .course import ASSIGNMENT, Course
+from .policy import check_source, protected_names
+
+STAGED = ".staged"
+
+
+@dataclass(frozen=True)
+class Finding:
+    student: str
+    notebook: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.student} / {self.notebook}: {self.message}"
+
+
+def _module_level_bindings(source: str) -> set[str]:
+    import ast
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        for sub in ast.walk(node) if not isinstance(node, (ast.FunctionDef, ast.ClassDef)) else ():
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                names.add(sub.id)
+    return names
+
+
+class NotebookRules:
+    """What intake needs to know about one notebook of the assignment (from source/ and release/)."""
+
+    def __init__(self, course: Course, name: str):
+        self.name = name
+        source = nbformat.read(course.source_dir / f"{name}.ipynb", as_version=4)
+        released = nbformat.read(course.release_dir / f"{name}.ipynb", as_version=4)
+        self.grade_ids = set()
+        answers, instructor = set(), []
+        for cell in source.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade_id"):
+                self.grade_ids.add(meta["grade_id"])
+            if cell.cell_type != "code":
+                continue
+            if meta.get("solution"):
+                answers |= _module_level_bindings(cell.source)
+            else:
+                instructor.append(cell.source)
+        self.protected = protected_names(instructor, answers)
+        # Cells exactly as the learner received them run as they are (they are the course's own).
+        self.released_code = {c.source.strip() for c in released.cells if c.cell_type == "code"
+                              and not c.metadata.get("nbgrader", {}).get("solution")}
+        self.locked_ids = {c.metadata["nbgrader"]["grade_id"] for c in released.cells
+                           if c.metadata.get("nbgrader", {}).get("locked")}
+
+
+def blocked_cell_source(violations) -> str:
+    reasons = "; ".join(str(v) for v in violations[:3])
+    return ("# This cell was not run by the grader: it breaks the course's code rules (see the\n"
+            "# notebook's introduction).\n"
+            f"raise RuntimeError({('grader: cell not run: ' + reasons)!r})\n")
+
+
+def sanitize(nb, rules: NotebookRules, student: str) -> tuple[object, list[Finding]]:
+    findings = []
+    seen = set()
+    for index, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if meta is not None:
+            grade_id = meta.get("grade_id")
+            if grade_id not in rules.grade_ids:
+                del cell.metadata["nbgrader"]
+                findings.append(Finding(student, rules.name, f"cell {index}: unknown graded cell {grade_id!r} treated as plain"))
+                meta = None
+            elif grade_id in seen:
+                del cell.metadata["nbgrader"]
+                findings.append(Finding(student, rules.name, f"cell {index}: duplicate of {grade_id!r}; the first copy is graded"))
+                meta = None
+            else:
+                seen.add(grade_id)
+        if cell.cell_type != "code":
+            continue
+        if meta is not None and meta.get("grade_id") in rules.locked_ids:
+            continue  # nbgrader restores locked cells from the gradebook
+        if cell.source.strip() in rules.released_code:
+            continue
+        violations = check_source(cell.source, rules.protected)
+        if violations:
+            cell.source = blocked_cell_source(violations)
+            findings.append(Finding(student, rules.name, f"cell {index} not run: {violations[0]}"))
+    missing = sorted(gid for gid in rules.grade_ids - seen if gid in rules.locked_ids)
+    if missing:
+        findings.append(Finding(student, rules.name, f"graded cells deleted: {', '.join(missing)} (0 points)"))
+    return nb, findings
+
+
+def read_notebook(path: Path):
+    """The notebook at ``path``, or the reason it cannot be graded."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        return None, f"not a valid notebook file (JSON error: {str(err)[:80]}); scored 0"
+    try:
+        nb = nbformat.reads(text, as_version=4)
+        nbformat.validate(nb)
+    except Exception as err:  # noqa: BLE001 - any schema problem is reported the same way
+        return None, f"not a valid Jupyter notebook ({type(err).__name__}); scored 0"
+    return nb, ""
+
+
+def stage_student(course: Course, student: str, rules: dict[str, NotebookRules]) -> list[Finding]:
+    """Copy one student's submission to .staged/, sanitized. Returns what was found."""
+    source_dir = course.submitted_dir / student / ASSIGNMENT
+    dest = course.root / STAGED / student / ASSIGNMENT
+    if dest.parent.exists():
+        shutil.rmtree(dest.parent)
+    dest.mkdir(parents=True)
+    findings = []
+    if (source_dir / "timestamp.txt").is_file():
+        shutil.copy2(source_dir / "timestamp.txt", dest / "timestamp.txt")
+    present = {p.stem: p for p in source_dir.glob("*.ipynb")}
+    for extra in sorted(set(present) - set(rules)):
+        findings.append(Finding(student, extra, "not a notebook of this assignment; ignored"))
+    for name, nb_rules in rules.items():
+        if name not in present:
+            findings.append(Finding(student, name, "notebook missing; scored 0"))
+            continue
+        nb, problem = read_notebook(present[name])
+        if nb is None:
+            findings.append(Finding(student, name, problem))
+            continue
+        graded_ids = {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}
+        if not graded_ids & nb_rules.grade_ids:
+            findings.append(Finding(student, name, "none of its graded cells belong to this notebook "
+                                                   "(a file from another assignment?); scored 0"))
+            continue
+        nb, notes = sanitize(nb, nb_rules, student)
+        findings += notes
+        nbformat.write(nb, dest / f"{name}.ipynb")
+    return findings
+
+
+def load_rules(course: Course) -> dict[str, NotebookRules]:
+    return {name: NotebookRules(course, name) for name in course.notebook_names()}

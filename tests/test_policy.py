@@ -1,0 +1,70 @@
+"""The static code rules that keep learner cells from changing the grader's state."""
+import pytest
+
+from accel.policy import check_source, protected_names
+
+GRADER_CELLS = [
+    "import numpy as np\nfrom accel import Tensor\nfrom accel.grading import check_close",
+    '"""t."""\na = Tensor([1.0])\ncheck_close(naive_matmul(a), np.zeros(3))\nassert isinstance(q1, float)',
+]
+PROTECTED = protected_names(GRADER_CELLS, answer_names={"naive_matmul", "q1"})
+
+HONEST = [
+    "def naive_matmul(a, b):\n    m, k = a.shape\n    out = [[0.0] * 3 for _ in range(m)]\n    return Tensor(np.array(out))",
+    "from numba import njit, prange\n\n@njit(cache=False)\ndef kernel(x, out):\n    for i in range(x.size):\n        out[i] = x[i] * 2.0",
+    "import math\nq1 = 2 * 1024**3 / (3 * 4 * 1024**2)",
+    "import time\nstart = time.perf_counter()\nx = np.ones(3)\nx[0] = 5\nprint(time.perf_counter() - start)",
+    "class Helper:\n    def run(self, x):\n        y = x.copy()\n        return y",
+    "def f(a):\n    np = 3\n    return np",  # a local name is harmless
+    "a = Tensor([1.0])\nfor n in [1, 2]:\n    print(n)",  # test cells define a, n themselves
+]
+
+
+@pytest.mark.parametrize("source", HONEST)
+def test_honest_code_is_allowed(source):
+    assert check_source(source, PROTECTED) == []
+
+
+TAMPERING = {
+    "np.allclose = lambda *a, **k: True": "attribute",
+    "import numpy\nnumpy.testing.assert_allclose = print": "attribute",
+    "import time\ntime.perf_counter = lambda: 0.0": "attribute",
+    "def check_close(*a, **k):\n    pass": "rebinds 'check_close'",
+    "isinstance = lambda *a: True": "rebinds 'isinstance'",
+    "np = None": "rebinds 'np'",
+    "import builtins\nbuiltins.abs = lambda x: 0": "imports 'builtins'",
+    "get_ipython().showtraceback = lambda *a, **k: None": "get_ipython",
+    "import sys\nsys.excepthook = print": "imports 'sys'",
+    "x = __builtins__": "__builtins__",
+    "setattr(np, 'allclose', print)": "setattr",
+    "exec('np.allclose = print')": "exec",
+    "(lambda: 0).__globals__['np'] = None": "__globals__",
+    "import os\nos._exit(0)": "imports 'os'",
+    "import ctypes": "imports 'ctypes'",
+    "import tracemalloc\ntracemalloc.stop()": "imports 'tracemalloc'",
+    "from accel.grading import *": "import *",
+    "def f():\n    global np\n    np = None": "global",
+    "[Tensor := None for _ in range(1)]": "rebinds 'Tensor'",
+    "!sed -i s/x/y/ accel/grading/__init__.py": "shell",
+    "%env ACCEL_RATIO_LOG=/dev/null": "magics",
+    "class Fake:\n    def __eq__(self, other):\n        return True": "special method",
+    "open('/tmp/x', 'w').write('')": "open",
+    "import importlib": "importlib",
+}
+
+
+@pytest.mark.parametrize("source, rule", list(TAMPERING.items()))
+def test_tampering_is_flagged_with_a_reason(source, rule):
+    violations = check_source(source, PROTECTED)
+    assert violations, f"not flagged: {source!r}"
+    assert any(rule in str(v) for v in violations), [str(v) for v in violations]
+
+
+def test_plain_syntax_errors_are_left_to_the_kernel():
+    assert check_source("def f(:\n    pass", PROTECTED) == []
+
+
+def test_protected_names_are_the_free_names_of_grader_cells():
+    assert {"np", "check_close", "isinstance", "Tensor"} <= PROTECTED
+    assert "naive_matmul" not in PROTECTED and "q1" not in PROTECTED
+    assert "a" not in PROTECTED  # the test cell defines it before use
