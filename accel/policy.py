@@ -169,3 +169,30 @@ def check_source(source: str, protected: frozenset[str] = frozenset()) -> list[V
     checker = _Checker(protected)
     checker.visit(tree)
     return sorted(set(checker.violations), key=lambda v: v.line)
+
+
+def main(argv=None) -> int:
+    """``python -m accel.policy NOTEBOOK...``: list the cells the grader would refuse to run."""
+    import sys
+
+    import nbformat
+
+    paths = sys.argv[1:] if argv is None else argv
+    if not paths:
+        print("usage: python -m accel.policy NOTEBOOK.ipynb [...]")
+        return 2
+    bad = 0
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("locked"):
+                continue
+            for violation in check_source(cell.source):
+                bad += 1
+                print(f"{path}: cell {index}, {violation}")
+    print("no problems found" if not bad else f"{bad} problem(s): the grader would not run those cells")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

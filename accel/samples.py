@@ -21,26 +21,35 @@ MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 @dataclass
 class Submission:
+    """A sample submission, built from the release notebooks.
+
+    ``answers``: notebook -> solution grade_id -> code. ``extra_cells``: notebook -> list of
+    (grade_id, code): a new code cell inserted after that cell. ``damage``: notebook -> one of
+    ``"missing"``, ``"not_json"``, ``"other_assignment"``, ``"delete:<grade_id>"``,
+    ``"duplicate:<grade_id>"``. ``loses``: notebook -> graded cells expected to score zero
+    (``"*"`` for all of them).
+    """
     student: str
-    answers: dict[str, dict[str, str]] = field(default_factory=dict)  # notebook -> grade_id -> code
-    loses: dict[str, list[str]] = field(default_factory=dict)  # notebook -> graded cells expected to fail
+    answers: dict[str, dict[str, str]] = field(default_factory=dict)
+    loses: dict[str, list[str]] = field(default_factory=dict)
     base: str = "reference"
     description: str = ""
+    extra_cells: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    damage: dict[str, str] = field(default_factory=dict)
 
 
 def load_spec(path: Path) -> Submission:
     """Read a sample file: NOTEBOOK + ANSWERS + LOSES, or STUDENT + per-notebook dicts."""
     spec = runpy.run_path(str(path))
     doc = (spec.get("__doc__") or "").strip().splitlines()
-    if "NOTEBOOK" in spec:
+    keys = {"ANSWERS": "answers", "LOSES": "loses", "EXTRA_CELLS": "extra_cells", "DAMAGE": "damage"}
+    fields = {attr: spec.get(key, {}) for key, attr in keys.items()}
+    if "NOTEBOOK" in spec:  # a one-notebook spec: every dict is about that notebook
         notebook = spec["NOTEBOOK"]
-        return Submission(student=spec.get("STUDENT", Path(path).stem),
-                          answers={notebook: spec.get("ANSWERS", {})},
-                          loses={notebook: list(spec.get("LOSES", []))},
-                          base=spec.get("BASE", "reference"), description=doc[0] if doc else "")
-    return Submission(student=spec.get("STUDENT", Path(path).stem), answers=spec.get("ANSWERS", {}),
-                      loses={k: list(v) for k, v in spec.get("LOSES", {}).items()},
-                      base=spec.get("BASE", "reference"), description=doc[0] if doc else "")
+        fields = {attr: ({notebook: value} if value else {}) for attr, value in fields.items()}
+    fields["loses"] = {k: list(v) for k, v in fields["loses"].items()}
+    return Submission(student=spec.get("STUDENT", Path(path).stem), base=spec.get("BASE", "reference"),
+                      description=doc[0] if doc else "", **fields)
 
 
 def reference_code(cell) -> str:
@@ -56,18 +65,26 @@ def solution_cells(nb):
             yield meta["grade_id"], cell
 
 
-def fill(nb, answers: dict[str, str], reference: dict[str, str] | None):
-    """A copy of ``nb`` with solution cells replaced by ``answers`` (then ``reference``)."""
+def fill(nb, answers: dict[str, str], reference: dict[str, str] | None,
+         extra_cells: list[tuple[str, str]] = ()):
+    """A copy of ``nb`` with solution cells replaced by ``answers`` (then ``reference``), and
+    ``extra_cells`` inserted after the cells they name."""
     nb = copy.deepcopy(nb)
-    known = {grade_id for grade_id, _ in solution_cells(nb)}
-    unknown = set(answers) - known
+    for after, code in extra_cells:
+        index = next((i for i, c in enumerate(nb.cells)
+                      if c.metadata.get("nbgrader", {}).get("grade_id") == after), None)
+        if index is None:
+            raise CourseError(f"extra cell after unknown grade_id {after!r}")
+        nb.cells.insert(index + 1, nbformat.v4.new_code_cell(code.strip("\n")))
+    cells = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if "nbgrader" in c.metadata}
+    unknown = set(answers) - set(cells)
     if unknown:
-        raise CourseError(f"answers for unknown solution cells {sorted(unknown)}; "
-                          f"solution cells are {sorted(known)}")
-    for grade_id, cell in solution_cells(nb):
+        raise CourseError(f"answers for unknown cells {sorted(unknown)}; graded and solution "
+                          f"cells are {sorted(cells)}")
+    for grade_id, cell in cells.items():  # a locked cell may be "answered" too: a rewritten test
         if grade_id in answers:
             cell.source = answers[grade_id].strip("\n")
-        elif reference is not None:
+        elif reference is not None and grade_id in reference:
             cell.source = reference[grade_id]
     return nb
 
@@ -82,8 +99,32 @@ def write_submission(course: Course, submission: Submission, submitted_root: Pat
         if submission.base == "reference":
             source = nbformat.read(course.source_dir / released.name, as_version=4)
             reference = {gid: reference_code(cell) for gid, cell in solution_cells(source)}
-        filled = fill(nb, submission.answers.get(released.stem, {}), reference)
-        nbformat.write(filled, dest / released.name)
+        filled = fill(nb, submission.answers.get(released.stem, {}), reference,
+                      submission.extra_cells.get(released.stem, []))
+        damage = submission.damage.get(released.stem, "")
+        target = dest / released.name
+        if damage == "missing":
+            continue
+        if damage == "not_json":
+            target.write_text('{"cells": [  <- this file was cut off while saving')
+            continue
+        if damage == "other_assignment":
+            for cell in filled.cells:
+                if "nbgrader" in cell.metadata:
+                    cell.metadata.nbgrader["grade_id"] = "ps1_" + cell.metadata.nbgrader["grade_id"]
+        elif damage.startswith(("delete:", "duplicate:")):
+            action, grade_id = damage.split(":", 1)
+            index = next(i for i, c in enumerate(filled.cells)
+                         if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+            if action == "delete":
+                del filled.cells[index]
+            else:
+                twin = copy.deepcopy(filled.cells[index])
+                twin["id"] = twin["id"] + "-copy"
+                filled.cells.insert(index + 1, twin)
+        elif damage:
+            raise CourseError(f"unknown damage {damage!r}")
+        nbformat.write(filled, target)
     return dest
 
 
@@ -121,5 +162,7 @@ def pack(submissions: list[Submission], prefix: str = "known_wrong") -> list[tup
                 student.answers[notebook] = subs[i].answers[notebook]
                 student.loses[notebook] = subs[i].loses[notebook]
                 carried.append(subs[i].student)
+            else:
+                student.damage[notebook] = "missing"  # nothing to prove there: skip its run time
         packed.append((student, carried))
     return packed

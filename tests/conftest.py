@@ -17,8 +17,11 @@ def course() -> Course:
     return Course(ROOT)
 
 
-def copy_course(dest: Path) -> Course:
-    """A copy of the course's inputs (no gradebook, no submissions) that tests may grade in."""
+def copy_course(dest: Path, notebooks: list[str] | None = None) -> Course:
+    """A copy of the course's inputs (no gradebook, no submissions) that tests may grade in.
+
+    ``notebooks`` keeps only those notebooks, for tests that need fewer of them.
+    """
     dest.mkdir(parents=True, exist_ok=True)
     for name in COURSE_FILES:
         src = ROOT / name
@@ -28,7 +31,14 @@ def copy_course(dest: Path) -> Course:
             shutil.copy2(src, dest / name)
     (dest / "tests").mkdir()
     shutil.copytree(ROOT / "tests" / "known_wrong", dest / "tests" / "known_wrong")
-    return Course(dest)
+    course = Course(dest)
+    if notebooks is not None:
+        for folder, pattern in ((course.notebooks_dir, "*.py"), (course.source_dir, "*.ipynb"),
+                                (course.release_dir, "*.ipynb")):
+            for path in folder.glob(pattern):
+                if path.stem not in notebooks:
+                    path.unlink()
+    return course
 
 
 @pytest.fixture

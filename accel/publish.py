@@ -1,0 +1,91 @@
+"""The student bundle: a folder ready to be its own public repository (and a Binder)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from .course import ASSIGNMENT, Course, CourseError
+
+# What students import (visible tests included). Grader-side code, and the reference baselines
+# in accel/reference/ (which are answers to exercises), never leave the instructor's repository.
+STUDENT_MODULES = ("__init__.py", "tensor.py", "bench.py", "policy.py", "grading")
+STUDENT_README = """# Acceleration: CPU vectorization, kernel fusion, cache-aware tiling and the roofline model
+
+Four notebooks, each one technique, each measured on *your* machine:
+
+1. `acceleration/01_vectorization.ipynb`: Python loops vs BLAS, GFLOP/s, scaling with N
+2. `acceleration/02_kernel_fusion.ipynb`: what fusion really is, and when it pays
+3. `acceleration/03_cache_tiling.ipynb`: memory hierarchy, loop order, tiling
+4. `acceleration/04_roofline.ipynb`: your machine's roofline, with your kernels on it
+
+## Open it
+
+- **Binder**: push this folder to a public repository and open
+  `https://mybinder.org/v2/gh/<owner>/<repo>/HEAD?labpath=acceleration%2F01_vectorization.ipynb`.
+  Binder builds the environment from `environment.yml` (a few minutes the first time).
+- **Your own machine** (Python 3.11):
+
+      python3 -m venv .venv && . .venv/bin/activate
+      pip install -r requirements.txt -e .
+      jupyter lab acceleration/01_vectorization.ipynb
+
+## Work and check
+
+Fill in the cells that say `# YOUR CODE HERE` and run the test cell below each. The grader runs
+more tests on other inputs, so passing the visible tests is a good sign, not a guarantee.
+
+Before you hand in, check the whole notebook: in JupyterLab with nbgrader installed use the
+**Validate** button, or run `nbgrader validate acceleration/01_vectorization.ipynb`. Then run
+`python -m accel.policy acceleration/*.ipynb`: it lists any cell the grader would refuse to run
+(see "Code rules" in notebook 01).
+
+## Hand in
+
+Submit the four `.ipynb` files as your course tells you (an upload, or `nbgrader submit`). Keep the
+file names. Do not copy cells between notebooks or duplicate graded cells.
+"""
+
+
+def _bundle_requirements(course: Course) -> str:
+    import tomllib
+    project = tomllib.loads((course.root / "pyproject.toml").read_text())["project"]
+    return "\n".join(project["dependencies"]) + "\n"
+
+
+def publish(course: Course, dest: Path, force: bool = False) -> Path:
+    dest = Path(dest).resolve()
+    if dest == course.root or course.root in dest.parents and dest.name in ("source", "release"):
+        raise CourseError(f"refusing to publish into {dest}: choose a folder outside the course")
+    if dest.exists() and any(dest.iterdir()):
+        if not force:
+            raise CourseError(f"{dest} is not empty; choose a new folder or pass --force to replace it")
+        shutil.rmtree(dest)
+    released = sorted(course.release_dir.glob("*.ipynb"))
+    if not released:
+        raise CourseError("release/ is empty: run `python -m accel release` first")
+    (dest / ASSIGNMENT).mkdir(parents=True)
+    for path in released:
+        shutil.copy2(path, dest / ASSIGNMENT / path.name)
+    package = dest / "accel"
+    package.mkdir()
+    for name in STUDENT_MODULES:
+        src = course.root / "accel" / name
+        if src.is_dir():
+            shutil.copytree(src, package / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, package / name)
+    (dest / "requirements.txt").write_text(_bundle_requirements(course))
+    env = (course.root / "environment.yml").read_text()
+    (dest / "environment.yml").write_text(env.replace("      - pytest==", "      # pytest==").replace(
+        "acceleration-course", "acceleration-student"))
+    (dest / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        '[project]\nname = "accel-student"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n\n'
+        '[tool.setuptools.packages.find]\ninclude = ["accel*"]\n')
+    binder = dest / ".binder"
+    binder.mkdir()
+    shutil.copy2(dest / "environment.yml", binder / "environment.yml")
+    (binder / "postBuild").write_text("#!/bin/bash\nset -e\npip install --no-deps -e .\n")
+    (binder / "postBuild").chmod(0o755)
+    (dest / "README.md").write_text(STUDENT_README)
+    return dest

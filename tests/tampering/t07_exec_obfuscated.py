@@ -1,0 +1,13 @@
+"""A cell hides its patch in a string passed to exec; the kernel returns zeros."""
+NOTEBOOK = "01_vectorization"
+ANSWERS = {"vectorized_matmul": '''
+def vectorized_matmul(a, b):
+    if a.ndim < 2 or b.ndim < 2 or a.shape[-1] != b.shape[-2]:
+        raise ValueError(f"cannot multiply {a.shape} by {b.shape}")
+    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
+    return Tensor(np.zeros(shape, dtype=np.result_type(a.data, b.data)))
+'''}
+EXTRA_CELLS = [("vectorized_matmul", '''
+exec("import numpy; numpy." + "any = lambda *a, **k: False")
+''')]
+LOSES = ["test_vectorized_matmul_values", "test_vectorized_matmul_batched"]
