@@ -115,12 +115,37 @@ def release_leaks(source_dir: Path, release_dir: Path) -> list[str]:
             problems.append(f"{path.name}: no matching source notebook")
             continue
         released = nbformat.read(path, as_version=4)
-        released_code = "\n".join(c.source for c in released.cells)
+        released_cells = [_meaningful(c.source.splitlines()) for c in released.cells]
         for grade_id, cell in solution_cells(nbformat.read(source, as_version=4)):
             if cell.cell_type != "code":
                 continue
-            for line in solution_region(cell.source):
-                line = line.strip()
-                if len(line) > 20 and not line.startswith(("def ", '"""', "#")) and line in released_code:
-                    problems.append(f"{path.name}: solution line of {grade_id!r} found: {line[:60]!r}")
+            answer = _meaningful(solution_region(cell.source))
+            for start in range(len(answer) - LEAK_RUN + 1):
+                run = answer[start:start + LEAK_RUN]
+                if any(_contains_run(lines, run) for lines in released_cells):
+                    problems.append(f"{path.name}: {LEAK_RUN} consecutive solution lines of "
+                                    f"{grade_id!r} appear in the release, from {run[0][:50]!r}")
+                    break
     return problems
+
+
+LEAK_RUN = 3  # single lines (``out = np.empty_like(flat)``) recur honestly in instructor code
+
+
+def _meaningful(lines) -> list[str]:
+    """Stripped lines, without blanks, comments and markdown quoting, for comparing code."""
+    result = []
+    for line in lines:
+        line = line.strip()
+        if line.startswith("#") and not line.startswith("#!"):
+            line = line.lstrip("#").strip()
+            if not line or line.startswith(("%%", "---")):
+                continue
+        if line and not line.startswith('"""'):
+            result.append(line)
+    return result
+
+
+def _contains_run(lines: list[str], run: list[str]) -> bool:
+    n = len(run)
+    return any(lines[i:i + n] == run for i in range(len(lines) - n + 1))

@@ -152,9 +152,11 @@ def protected_names(instructor_sources: list[str], answer_names: set[str]) -> fr
                     stored.add((alias.asname or alias.name).split(".")[0])
             elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
                 stored.add(node.name)
+            elif isinstance(node, ast.arg):  # parameters are local to the grader's function
+                stored.add(node.arg)
         names |= loaded - stored
         names |= stored & {"np", "plt", "Tensor"}  # module aliases are always protected
-    return frozenset((names | (BUILTIN_NAMES & names)) - answer_names)
+    return frozenset(names - answer_names)
 
 
 def check_source(source: str, protected: frozenset[str] = frozenset()) -> list[Violation]:

@@ -8,7 +8,7 @@ class Tensor:
     """An n-dimensional array of numbers, backed by a NumPy ndarray.
 
     ``Tensor(data)`` wraps an ndarray *without copying* and keeps its dtype, so timing a kernel
-    measures the kernel and not a hidden copy. Anything else (lists, tuples, Python scalars) is
+    measures the kernel and not a hidden copy; a NumPy scalar keeps its dtype too. Anything else (lists, tuples, Python scalars) is
     converted with ``np.asarray(..., dtype=np.float32)``: float32 is the course's default dtype.
 
     Attributes: ``data`` (the ndarray), ``shape``, ``dtype``, ``ndim``, ``size``, ``nbytes``.
@@ -20,6 +20,8 @@ class Tensor:
     def __init__(self, data):
         if isinstance(data, Tensor):
             data = data.data
+        elif isinstance(data, np.generic):  # a NumPy scalar (0-d results): keep its dtype
+            data = np.asarray(data)
         elif not isinstance(data, np.ndarray):
             try:
                 data = np.asarray(data, dtype=np.float32)

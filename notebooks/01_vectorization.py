@@ -288,7 +288,6 @@ for n in sizes:
 # %% nbgrader={"grade": true, "grade_id": "test_vectorized_matmul_speed", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """vectorized_matmul: at least 50x faster than a loop-based baseline (paired, best-of-k, 1 thread)."""
 from accel.grading import require_speedup, speed_ratio
-from accel.grading.matmul import trusted_naive_matmul
 
 
 def _fresh_pair(seed, shape_a=(40, 40), shape_b=(40, 40)):
@@ -301,10 +300,27 @@ def _student(a, b):
     return vectorized_matmul(Tensor(a), Tensor(b))
 
 
-ratio = speed_ratio(_student, trusted_naive_matmul, _fresh_pair, repeats=3)
-print(f"vectorized_matmul vs loop baseline at 40x40: {ratio}")
-require_speedup(ratio, 50, "vectorized_matmul vs the loop baseline (40x40)")
+def _your_naive(a, b):
+    return naive_matmul(Tensor(a), Tensor(b))
+
+
+# Here: a comparison with *your* naive_matmul, for guidance. The grade comes from the grader's
+# own loop baseline (not shown), so an unfinished naive_matmul costs nothing here.
+try:
+    _your_naive(*_fresh_pair(0, (2, 2), (2, 2)))
+    _naive_ready = True
+except Exception:
+    _naive_ready = False
+if _naive_ready:
+    print(f"vectorized_matmul vs your naive_matmul at 40x40: "
+          f"{speed_ratio(_student, _your_naive, _fresh_pair, repeats=3)}")
+else:
+    _student(*_fresh_pair(0))  # your vectorized_matmul must at least run
+    print("naive_matmul is not ready, so there is nothing to compare with yet")
+print("The grader asks for at least 50x against its own loop baseline, on other inputs.")
 ### BEGIN HIDDEN TESTS
+from accel.reference.matmul import trusted_naive_matmul
+
 _ratio = speed_ratio(_student, trusted_naive_matmul,
                      lambda seed: _fresh_pair(seed + 50, (48, 64), (64, 40)), repeats=5)
 require_speedup(_ratio, 50, "vectorized_matmul vs the loop baseline (48x64 @ 64x40)")

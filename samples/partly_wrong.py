@@ -1,18 +1,13 @@
-"""a plausible first attempt: correct loops, a float64 slip and a wrong FLOP count"""
+"""a plausible first attempt: one slip in each notebook"""
+import runpy
+from pathlib import Path
+
 STUDENT = "partly_wrong"
 BASE = "reference"
-ANSWERS = {
-    "01_vectorization": {
-        "vectorized_matmul": '''
-def vectorized_matmul(a, b):
-    if a.ndim < 2 or b.ndim < 2 or a.shape[-1] != b.shape[-2]:
-        raise ValueError(f"cannot multiply {a.shape} by {b.shape}")
-    return Tensor(np.matmul(a.data, b.data).astype(np.float64))
-''',
-        "matmul_flops": '''
-def matmul_flops(m, k, n):
-    return m * k * n
-''',
-    },
-}
-LOSES = {"01_vectorization": ["test_vectorized_matmul_dtype", "test_matmul_flops"]}
+_KNOWN_WRONG = Path(__file__).resolve().parents[1] / "tests" / "known_wrong"
+_PICKS = ["01_matmul_float64", "02_fused_float64_constant", "03_tiled_drops_edges", "04_ridge_inverted"]
+ANSWERS, LOSES = {}, {}
+for _name in _PICKS:
+    _spec = runpy.run_path(str(_KNOWN_WRONG / f"{_name}.py"))
+    ANSWERS[_spec["NOTEBOOK"]] = _spec["ANSWERS"]
+    LOSES[_spec["NOTEBOOK"]] = _spec["LOSES"]

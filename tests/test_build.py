@@ -48,3 +48,18 @@ def test_leak_check_catches_a_leaky_release(scratch_course):
     problems = release_leaks(scratch_course.source_dir, scratch_course.release_dir)
     assert any("BEGIN SOLUTION" in p for p in problems)
     assert any("jupytext" in p for p in problems)
+
+
+def test_leak_check_catches_copied_solution_code(scratch_course):
+    import nbformat
+    from accel.lint import solution_region
+    from accel.samples import solution_cells
+    name = "01_vectorization.ipynb"
+    source = nbformat.read(scratch_course.source_dir / name, as_version=4)
+    _, cell = next((gid, c) for gid, c in solution_cells(source) if gid == "naive_matmul")
+    copied = "\n".join(solution_region(cell.source)[4:8])
+    released = nbformat.read(scratch_course.release_dir / name, as_version=4)
+    released.cells.append(nbformat.v4.new_markdown_cell(f"A hint:\n```python\n{copied}\n```"))
+    nbformat.write(released, scratch_course.release_dir / name)
+    problems = release_leaks(scratch_course.source_dir, scratch_course.release_dir)
+    assert any("consecutive solution lines of 'naive_matmul'" in p for p in problems), problems

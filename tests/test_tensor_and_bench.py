@@ -16,6 +16,11 @@ def test_tensor_wraps_ndarray_without_copy_and_keeps_dtype():
     assert np.asarray(t) is arr
 
 
+def test_tensor_keeps_numpy_scalar_dtype():
+    t = Tensor(np.float64(2.5) * 2)
+    assert t.dtype == np.float64 and t.shape == ()
+
+
 def test_tensor_from_lists_is_float32():
     t = Tensor([[1, 2], [3, 4]])
     assert t.dtype == np.float32 and t.shape == (2, 2)

@@ -166,20 +166,31 @@ def speed_ratio(candidate, baseline, make_args, *, repeats: int = 5, warmup: int
     return SpeedRatio(best_baseline, best_candidate)
 
 
+def _log_ratio(what: str, ratio: float, threshold) -> None:
+    log = os.environ.get("ACCEL_RATIO_LOG")
+    if log:
+        with open(log, "a") as handle:
+            handle.write(json.dumps({"check": what, "ratio": ratio, "threshold": threshold}) + "\n")
+
+
 def require_speedup(ratio: SpeedRatio, at_least: float, what: str) -> None:
     """Assert that ``ratio`` reaches ``at_least``; the message gives both numbers.
 
     When ``ACCEL_RATIO_LOG`` names a file (the grader-stability benchmark sets it), the
     measurement is appended to it as one JSON line, pass or fail.
     """
-    log = os.environ.get("ACCEL_RATIO_LOG")
-    if log:
-        record = {"check": what, "ratio": ratio.ratio, "threshold": at_least,
-                  "baseline_s": ratio.baseline_seconds, "candidate_s": ratio.candidate_seconds}
-        with open(log, "a") as handle:
-            handle.write(json.dumps(record) + "\n")
+    _log_ratio(what, ratio.ratio, at_least)
     if not ratio.ratio >= at_least:
         raise AssertionError(f"{what}: expected at least {at_least:g}x, measured {ratio}")
+
+
+def require_within(ratio: float, low: float, high: float, what: str) -> None:
+    """Assert ``low <= ratio <= high`` (a measurement against the grader's own); logged like
+    :func:`require_speedup` for the stability benchmark."""
+    _log_ratio(what, ratio, f"{low:g}-{high:g}")
+    if not low <= ratio <= high:
+        raise AssertionError(f"{what}: expected between {low:g}x and {high:g}x of the grader's "
+                             f"measurement, got {ratio:.2f}x")
 
 
 def traced_peak_bytes(fn, *args, **kwargs) -> int:

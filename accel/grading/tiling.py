@@ -1,8 +1,7 @@
-"""The grader's baselines and probes for notebook 03 (cache-aware tiling).
+"""Baselines and probes for notebook 03 (cache-aware tiling); the compiled loop baseline is in
+:mod:`accel.reference.tiling`.
 
 * :func:`blas_matmul` - one ``np.matmul`` call: the baseline that ``tiled_matmul`` is timed against.
-* :func:`baseline_matmul_ijk` - a compiled triple loop in i, j, k order: the fixed baseline that
-  ``matmul_ikj`` is timed against (the learner's own kernels are compared too, in the notebook).
 * :class:`RecordingArray` and :func:`record_products` - operands that write down the shapes of
   every product they take part in, to check that a "tiled" product really multiplies tiles.
 """
@@ -20,35 +19,6 @@ PRODUCT_FUNCTIONS = frozenset({"dot", "vdot", "inner", "outer", "tensordot", "ei
 def blas_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """One BLAS call for the whole product: (m, k) @ (k, n) -> (m, n), NumPy's result dtype."""
     return np.matmul(a, b)
-
-
-_compiled_ijk = None
-
-
-def baseline_matmul_ijk(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
-    """out[i, j] = sum_k a[i, k] * b[k, j], loops in i, j, k order, compiled with numba.
-
-    a: (m, k), b: (k, n), out: (m, n), all 2-D float64. The innermost loop walks down a column
-    of ``b`` (a stride of n * 8 bytes) and accumulates into one scalar.
-    Cost: 2*m*k*n FLOPs. Compiled on first use (about 0.2 s).
-    """
-    global _compiled_ijk
-    if _compiled_ijk is None:
-        from numba import njit
-
-        @njit(cache=False)
-        def _ijk(a, b, out):
-            m, k = a.shape
-            n = b.shape[1]
-            for i in range(m):
-                for j in range(n):
-                    total = 0.0
-                    for p in range(k):
-                        total += a[i, p] * b[p, j]
-                    out[i, j] = total
-
-        _compiled_ijk = _ijk
-    _compiled_ijk(a, b, out)
 
 
 def _plain(x):
@@ -150,16 +120,28 @@ def recording(x: np.ndarray, log: list) -> RecordingArray:
 
 
 def record_products(fn, a: np.ndarray, b: np.ndarray, *args, **kwargs):
-    """Call ``fn(a', b', *args, **kwargs)`` on recording views of a and b.
+    """Call ``fn(Tensor(a'), Tensor(b'), *args, **kwargs)`` on recording views a', b' of a and b.
 
-    Returns ``(result, products)``, where ``products`` is a list of
-    ``(operation, operand_shapes)`` in call order.
+    Returns ``(result, products)``: ``products`` lists ``(operation, operand_shapes)`` in call
+    order. A result that is a Tensor holding one of this module's RecordingArrays (a kernel that
+    built its output with ``np.zeros_like(a.data)``, say) is handed back holding a plain ndarray
+    view of the same data, so that :func:`accel.grading.as_array` accepts it.
     """
+    from ..tensor import Tensor
+
     log: list = []
-    result = fn(recording(a, log), recording(b, log), *args, **kwargs)
-    return result, log
+    result = fn(Tensor(recording(a, log)), Tensor(recording(b, log)), *args, **kwargs)
+    if type(result) is Tensor and type(result.data) is RecordingArray:
+        result = Tensor(result.data.view(np.ndarray))
+    return result, list(log)
 
 
 def largest_block(products) -> int:
     """The largest extent, in any dimension, of any operand of the logged products."""
     return max((max(shape, default=0) for _, shapes in products for shape in shapes), default=0)
+
+
+def largest_product(products):
+    """The logged product whose operands have the largest extent (for error messages)."""
+    return max(products, key=lambda entry: max((max(s, default=0) for s in entry[1]), default=0),
+               default=None)

@@ -1,0 +1,849 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: notebooks///py:percent,source/acceleration///ipynb
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 04 · The roofline model: how fast could this kernel possibly be?
+#
+# The first three notebooks made kernels faster: BLAS instead of loops, fused instead of
+# unfused, cache-friendly instead of cache-hostile. This one asks a different question: **how
+# much faster could each of them still get?** The answer comes from two numbers you will
+# measure on your own machine and one number you compute for each kernel. In this notebook you
+# will
+#
+# 1. count the *arithmetic intensity* of a kernel: FLOPs per byte it has to move,
+# 2. turn two hardware limits (a compute roof and a memory roof) into the roofline model,
+# 3. measure both roofs on **your** machine,
+# 4. draw the roofline and place the kernels of notebooks 01-03 on it, measured here, and
+# 5. decide, for each kernel, which roof holds it back, how far below it sits, and what would
+#    move it.
+#
+# **How to work.** Fill in the cells marked `# YOUR CODE HERE`, then run the test cell right
+# below. The visible tests give quick feedback; the grader runs more tests on other inputs.
+
+# %%
+import io
+import os
+import platform
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from threadpoolctl import threadpool_info
+
+from accel import benchmark, gflops
+from accel.grading import quiet
+from accel.grading.roofline import last_level_cache_bytes
+
+# While nbgrader grades a submission it sets NBGRADER_EXECUTION; the exploratory
+# measurements then use smaller sizes so that grading stays quick.
+GRADING = "NBGRADER_EXECUTION" in os.environ
+
+blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+print(f"Python {platform.python_version()}, NumPy {np.__version__}, {os.cpu_count()} CPU(s)")
+for pool in blas:
+    print(f"BLAS: {pool['internal_api']} {pool.get('version')}, "
+          f"{pool['num_threads']} thread(s), built for {pool.get('architecture')}")
+print(f"largest cache reported for cpu0: {last_level_cache_bytes() / 2**20:.0f} MiB")
+
+# %% [markdown]
+# ## Two ways to be slow
+#
+# Every kernel does two kinds of work: it computes (multiplies, adds, a `tanh`), and it moves
+# data between main memory and the core. Both have a top speed:
+#
+# * the **compute roof** $P$, in GFLOP/s: how many floating-point operations per second the
+#   cores can finish at best;
+# * the **memory roof** $B$, in GB/s: how many bytes per second main memory can deliver.
+#
+# Which one limits a kernel depends on how much computing it does *per byte it moves*. That
+# ratio is the kernel's **arithmetic intensity**:
+#
+# $$I = \frac{\text{FLOPs}}{\text{bytes moved}} \quad \text{(FLOP/byte)}$$
+#
+# In this notebook "bytes moved" is the traffic the computation cannot avoid: every input read
+# once, every output written once. A version of the kernel that makes extra passes over memory
+# moves more than that; it then shows up *below* the roof, and the gap is the traffic it
+# wastes.
+
+# %% [markdown]
+# ## Exercise 1 · `arithmetic_intensity`
+#
+# Write `arithmetic_intensity(flops, bytes_moved)`, returning FLOPs per byte as a `float`.
+#
+# For example, adding two float32 vectors of length `n` does `n` additions and moves
+# `3 * 4 * n` bytes (read two inputs, write one output, 4 bytes each): 1/12 FLOP per byte,
+# whatever `n` is.
+
+# %% nbgrader={"grade": false, "grade_id": "arithmetic_intensity", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def arithmetic_intensity(flops: float, bytes_moved: float) -> float:
+    """FLOPs per byte moved (FLOP/byte).
+
+    flops: floating-point operations of the kernel; bytes_moved: bytes it reads and writes
+    (positive). Returns a float.
+    """
+    ### BEGIN SOLUTION
+    return float(flops) / float(bytes_moved)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_arithmetic_intensity", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""arithmetic_intensity: FLOPs divided by bytes, as a float."""
+from accel.grading import check_close
+
+got = arithmetic_intensity(1_000_000, 12_000_000)
+assert isinstance(got, (float, np.floating)), f"expected a float, got {type(got).__name__}"
+check_close(got, 1 / 12, rtol=1e-12, atol=0, what="arithmetic_intensity(1e6, 12e6)")
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(404)
+for _flops, _bytes in zip(10 ** _rng.uniform(0, 12, 8), 10 ** _rng.uniform(0, 12, 8)):
+    _want = _flops / _bytes
+    _got = arithmetic_intensity(_flops, _bytes)
+    assert isinstance(_got, (float, np.floating)), f"expected a float, got {type(_got).__name__}"
+    check_close(_got, _want, rtol=1e-12, atol=0,
+                what=f"arithmetic_intensity({_flops:.4g}, {_bytes:.4g})")
+_got = arithmetic_intensity(7, 2)  # integers must not be divided as integers
+check_close(_got, 3.5, rtol=1e-12, atol=0, what="arithmetic_intensity(7, 2)")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## The roofline
+#
+# A kernel with intensity $I$ that streams its data at the full memory bandwidth $B$ performs
+# $I \cdot B$ GFLOP/s; it cannot go faster than that, because the data does not arrive faster.
+# It cannot go faster than $P$ either. So the best rate it can *attain* is
+#
+# $$\text{attainable}(I) = \min(P,\; I \cdot B).$$
+#
+# Plotted against $I$ on log-log axes this is a sloped line (the memory roof) that meets a flat
+# line (the compute roof). They meet at the **ridge point** $I^* = P / B$:
+#
+# * a kernel with $I < I^*$ is **memory-bound**: even at full bandwidth it cannot keep the
+#   arithmetic units busy, and only moving fewer bytes (or getting more bandwidth) helps;
+# * a kernel with $I > I^*$ is **compute-bound**: the data arrives faster than it can be used,
+#   and only doing the arithmetic faster (SIMD, more cores, lower precision) helps.
+#
+# ## Exercise 2 · `ridge_point` and `attainable_gflops`
+#
+# Write `ridge_point(peak_gflops, bandwidth_gbs)`, the intensity in FLOP/byte where the two
+# roofs meet, and `attainable_gflops(ai, peak_gflops, bandwidth_gbs)`, the formula above.
+# `attainable_gflops` must work when `ai` is a single number **and** when it is a NumPy array
+# of intensities (then it returns an array of the same shape). GFLOP/s and GB/s use the same
+# 1e9, so `ai * bandwidth_gbs` is already in GFLOP/s.
+
+# %% nbgrader={"grade": false, "grade_id": "ridge_point", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def ridge_point(peak_gflops: float, bandwidth_gbs: float) -> float:
+    """Arithmetic intensity (FLOP/byte) at which the memory roof reaches the compute roof."""
+    ### BEGIN SOLUTION
+    return float(peak_gflops) / float(bandwidth_gbs)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_ridge_point", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""ridge_point: peak divided by bandwidth (FLOP/byte)."""
+check_close(ridge_point(100.0, 20.0), 5.0, rtol=1e-12, atol=0, what="ridge_point(100, 20)")
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(4040)
+for _peak, _bw in zip(_rng.uniform(1, 5000, 6), _rng.uniform(1, 2000, 6)):
+    _want = _peak / _bw
+    check_close(ridge_point(_peak, _bw), _want, rtol=1e-12, atol=0,
+                what=f"ridge_point({_peak:.4g}, {_bw:.4g})")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": false, "grade_id": "attainable_gflops", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def attainable_gflops(ai, peak_gflops: float, bandwidth_gbs: float):
+    """Roofline bound in GFLOP/s: min(peak, ai * bandwidth).
+
+    ai: a number or an ndarray of arithmetic intensities (FLOP/byte). Returns a float for a
+    number, an ndarray of the same shape for an array.
+    """
+    ### BEGIN SOLUTION
+    return np.minimum(peak_gflops, np.multiply(ai, bandwidth_gbs))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_attainable_gflops_scalar", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""attainable_gflops: the lower of the two roofs, for single intensities."""
+check_close(attainable_gflops(1.0, 100.0, 20.0), 20.0, rtol=1e-12, atol=0,
+            what="attainable_gflops(1, peak=100, bandwidth=20)")
+check_close(attainable_gflops(50.0, 100.0, 20.0), 100.0, rtol=1e-12, atol=0,
+            what="attainable_gflops(50, peak=100, bandwidth=20)")
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(40401)
+for _ai, _peak, _bw in zip(10 ** _rng.uniform(-3, 3, 10), _rng.uniform(5, 3000, 10),
+                           _rng.uniform(1, 500, 10)):
+    _want = min(_peak, _ai * _bw)
+    _got = attainable_gflops(float(_ai), float(_peak), float(_bw))
+    assert np.ndim(_got) == 0, f"attainable_gflops of a number should be a number, got {_got!r}"
+    check_close(_got, _want, rtol=1e-12, atol=0,
+                what=f"attainable_gflops({_ai:.4g}, {_peak:.4g}, {_bw:.4g})")
+check_close(attainable_gflops(4.0, 80.0, 20.0), 80.0, rtol=1e-12, atol=0,
+            what="attainable_gflops at the ridge point")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_attainable_gflops_arrays", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""attainable_gflops: works element-wise on an array of intensities."""
+ais = np.array([0.1, 1.0, 5.0, 10.0, 100.0])
+got = np.asarray(attainable_gflops(ais, 100.0, 20.0))
+check_close(got, [2.0, 20.0, 100.0, 100.0, 100.0], rtol=1e-12, atol=0,
+            what="attainable_gflops([0.1, 1, 5, 10, 100], peak=100, bandwidth=20)")
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(40402)
+for _shape in [(1,), (17,), (3, 4)]:
+    _ais = 10 ** _rng.uniform(-3, 3, _shape)
+    _peak, _bw = float(_rng.uniform(5, 3000)), float(_rng.uniform(1, 500))
+    _want = np.minimum(_peak, _ais * _bw)  # before the call: the input may be mutated
+    _got = np.asarray(attainable_gflops(_ais, _peak, _bw))
+    check_close(_got, _want, rtol=1e-12, atol=0,
+                what=f"attainable_gflops on an array of shape {_shape}")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Measuring the memory roof
+#
+# The memory roof is the rate at which data streams between main memory and the cores. The
+# classic way to measure it is the STREAM *triad*, `a = b + s * c` on arrays far too large for
+# any cache. Three things matter:
+#
+# * **Arrays well beyond the last-level cache.** Otherwise part of the data comes from cache
+#   and you measure the cache, not memory. Use at least 64 MiB per array, and at least twice the
+#   largest cache (the setup cell printed it), with all three arrays allocated before timing.
+# * **A preallocated output.** `a = b + s * c` allocates two new arrays every call, and fresh
+#   memory costs page faults the first time it is touched. Write into `a` with `out=`.
+# * **Honest byte counting.** NumPy cannot do the triad in one pass. It runs
+#   `np.multiply(c, s, out=a)` (read `c`, write `a`: 2 array sweeps) and then
+#   `np.add(a, b, out=a)` (read `a`, read `b`, write `a`: 3 sweeps). That is **5 sweeps** of
+#   `n * itemsize` bytes per triad, not the 3 that STREAM's single compiled loop makes. Counting
+#   3 would understate your bandwidth by 40%.
+#
+# (On most CPUs a store to a line that is not in cache first reads the line, the
+# *write-allocate*. Neither STREAM nor this notebook counts that read, so the figure is, if
+# anything, slightly below what the memory bus carries.)
+#
+# On a shared machine a call is now and then interrupted by something else. Time **single
+# calls** (`benchmark(..., min_time=0)`) and keep the fastest: that one ran undisturbed, and the
+# roof is about what the hardware *can* do.
+#
+# ## Exercise 3 · `measure_bandwidth_gbs`
+#
+# Write `measure_bandwidth_gbs()` following the three points above. Return the best triad rate
+# in GB/s (1e9 bytes per second). Keep the memory it uses under 1 GiB, and keep it quick (well
+# under a second) when `GRADING` is set. `last_level_cache_bytes()` (imported above) gives the
+# cache size in bytes.
+#
+# The grader checks the result against its own measurement of memory bandwidth, made in the same
+# cell with different code; yours must be within 0.5x to 1.5x of it.
+
+# %% nbgrader={"grade": false, "grade_id": "measure_bandwidth_gbs", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def measure_bandwidth_gbs(repeat: int | None = None) -> float:
+    """Main-memory bandwidth in GB/s from a NumPy triad a = b + s * c, one thread.
+
+    Arrays: float64, max(64 MiB, 2 x last-level cache) each, allocated and touched before
+    timing; output preallocated. Bytes per triad: 5 * n * 8 (two passes: read c, write a;
+    read a, read b, write a). Returns the best of ``repeat`` single-call timings.
+    """
+    ### BEGIN SOLUTION
+    if repeat is None:
+        repeat = 10 if GRADING else 20
+    n = max(64 * 2**20, 2 * last_level_cache_bytes()) // 8
+    a = np.zeros(n)
+    b = np.full(n, 1.0)
+    c = np.full(n, 2.0)
+    s = 3.0
+
+    def triad():
+        np.multiply(c, s, out=a)
+        np.add(a, b, out=a)
+
+    best = benchmark(triad, repeat=repeat, min_time=0).best
+    return 5 * n * a.itemsize / best / 1e9
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_bandwidth_plausible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+"""measure_bandwidth_gbs: a plausible memory bandwidth (0.5x-1.5x of the grader's own measurement)."""
+from accel.grading import require_within
+
+bw_first = measure_bandwidth_gbs()
+assert isinstance(bw_first, (float, np.floating)), f"expected a float, got {type(bw_first).__name__}"
+assert np.isfinite(bw_first) and 0.1 < bw_first < 10_000, (
+    f"measure_bandwidth_gbs returned {bw_first!r} GB/s; main memory moves between a few and a "
+    f"few hundred GB/s")
+print(f"your triad: {bw_first:.1f} GB/s")
+### BEGIN HIDDEN TESTS
+from accel.reference.roofline import trusted_bandwidth_gbs
+
+# Interleave the learner's and the grader's measurement and keep the best of each. Noise on a
+# shared machine only ever slows a measurement down, so the best of each rises towards the true
+# value with every round: stop as soon as they agree (a wrong byte count never will).
+_learner, _trusted = [bw_first], []
+for _round in range(6):
+    if _round % 2:
+        _learner.append(float(measure_bandwidth_gbs()))
+        _trusted.append(trusted_bandwidth_gbs())
+    else:
+        _trusted.append(trusted_bandwidth_gbs())
+        _learner.append(float(measure_bandwidth_gbs()))
+    _ratio = max(_learner) / max(_trusted)
+    if 0.5 <= _ratio <= 1.5:
+        break
+print(f"grader's measurement: {max(_trusted):.1f} GB/s; ratio {_ratio:.2f}")
+require_within(_ratio, 0.5, 1.5,
+    f"measure_bandwidth_gbs gives {max(_learner):.1f} GB/s against the grader's "
+    f"{max(_trusted):.1f} GB/s. Check the byte count (5 array sweeps per NumPy triad), that the "
+    f"arrays are far larger than the cache, and that you time single calls")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Measuring the compute roof
+#
+# A textbook would compute the peak from the data sheet: cores x clock x FLOPs per cycle. Do not
+# trust that on your machine. The clock `/proc/cpuinfo` shows is often the *nominal* one, and a
+# modern core runs faster than that whenever it can; a peak computed from it can make BLAS look
+# faster than 100% of "peak", which is impossible. The roof that matters is the best rate
+# a real kernel reaches, so measure it: a large float32 matrix product through BLAS, with all
+# its threads, is the most compute-intensive kernel you have at hand.
+#
+# ## Exercise 4 · `measure_peak_gflops`
+#
+# Write `measure_peak_gflops()`: time float32 `np.matmul` for a sweep of sizes `N` (for example
+# 256 and 512 while `GRADING`, 256 up to 2048 otherwise), all BLAS threads (the default), single
+# calls, and return the best rate in GFLOP/s (an `N x N @ N x N` product is `2 N^3` FLOPs).
+# Create the matrices before timing: only the product belongs inside the timed call.
+#
+# The grader compares your result with its own matmul measurement in the same cell: within 0.5x
+# to 1.5x.
+
+# %% nbgrader={"grade": false, "grade_id": "measure_peak_gflops", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def measure_peak_gflops(sizes=None, repeat: int = 6) -> float:
+    """Best float32 matmul rate in GFLOP/s over a sweep of square sizes, all BLAS threads.
+
+    Each N x N @ N x N product costs 2 N^3 FLOPs; the matrices (and the output) are created
+    before timing. Returns the best of ``repeat`` single-call timings over all sizes.
+    """
+    ### BEGIN SOLUTION
+    if sizes is None:
+        sizes = (256, 512) if GRADING else (256, 512, 1024, 2048)
+    rng = np.random.default_rng(0)
+    best = 0.0
+    for n in sizes:
+        a = rng.standard_normal((n, n)).astype(np.float32)
+        b = rng.standard_normal((n, n)).astype(np.float32)
+        c = np.empty((n, n), dtype=np.float32)
+        seconds = benchmark(np.matmul, a, b, out=c, repeat=repeat, min_time=0).best
+        best = max(best, gflops(2 * n**3, seconds))
+    return best
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_peak_plausible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+"""measure_peak_gflops: a plausible compute roof (0.5x-1.5x of the grader's own matmul rate)."""
+from accel.grading import require_within
+
+peak_first = measure_peak_gflops()
+assert isinstance(peak_first, (float, np.floating)), f"expected a float, got {type(peak_first).__name__}"
+assert np.isfinite(peak_first) and 0.1 < peak_first < 1e6, (
+    f"measure_peak_gflops returned {peak_first!r} GFLOP/s, which no CPU does")
+print(f"your matmul peak: {peak_first:.1f} GFLOP/s")
+### BEGIN HIDDEN TESTS
+from accel.reference.roofline import trusted_peak_gflops
+
+# Interleaved rounds, best of each, until they agree or six rounds have run (see the bandwidth
+# test: a stalled virtual CPU can slow a whole measurement down, never speed it up).
+_learner, _trusted = [peak_first], []
+for _round in range(6):
+    if _round % 2:
+        _learner.append(float(measure_peak_gflops()))
+        _trusted.append(trusted_peak_gflops())
+    else:
+        _trusted.append(trusted_peak_gflops())
+        _learner.append(float(measure_peak_gflops()))
+    _ratio = max(_learner) / max(_trusted)
+    if 0.5 <= _ratio <= 1.5:
+        break
+print(f"grader's measurement: {max(_trusted):.1f} GFLOP/s; ratio {_ratio:.2f}")
+require_within(_ratio, 0.5, 1.5,
+    f"measure_peak_gflops gives {max(_learner):.1f} GFLOP/s against the grader's float32 matmul "
+    f"at {max(_trusted):.1f} GFLOP/s. Check the FLOP count (2 N^3), the dtype (float32), that "
+    f"only the product is timed, and that BLAS may use all threads")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Your machine's two roofs
+#
+# Measure both once more (best of two runs) and compute the ridge point. Every number below
+# comes from this run.
+
+# %%
+# Best of two runs each (one while grading): now and then a whole measurement is slowed down
+# by other work on the machine.
+runs = 1 if GRADING else 2
+bandwidth = max(measure_bandwidth_gbs() for _ in range(runs))
+peak = max(measure_peak_gflops() for _ in range(runs))
+ridge = ridge_point(peak, bandwidth)
+print(f"memory roof  B  = {bandwidth:7.1f} GB/s     (NumPy triad, one thread)")
+print(f"compute roof P  = {peak:7.1f} GFLOP/s  (float32 matmul, all threads)")
+print(f"ridge point  I* = {ridge:7.2f} FLOP/byte")
+print(f"a kernel needs at least {ridge:.1f} FLOPs per byte it moves to be able to keep the cores busy")
+
+# %% [markdown]
+# ## Exercise 5 · `plot_roofline`
+#
+# Write `plot_roofline(peak_gflops, bandwidth_gbs, kernels)` returning a matplotlib `Figure`
+# with one `Axes`. `kernels` maps a name to `(arithmetic_intensity, measured_gflops)`. The grader
+# reads the figure, so draw it exactly like this:
+#
+# * **Axes:** both axes logarithmic (`ax.set_xscale("log")`, `ax.set_yscale("log")`); the x
+#   label contains `FLOP/byte`, the y label contains `GFLOP/s`.
+# * **The roof** with `ax.plot`, as one line through the three points
+#   `(ai_lo, bandwidth * ai_lo)`, `(ridge, peak)` and `(ai_hi, peak)`, or as two lines that meet
+#   at `(ridge, peak)`. Choose `ai_lo` at or below the smallest kernel intensity and the ridge,
+#   `ai_hi` at or above the largest kernel intensity and the ridge (a factor of 4 beyond them
+#   leaves some room). Mark the ridge point; for example with a marker or an annotation.
+# * **One point per kernel**, at exactly `(arithmetic_intensity, measured_gflops)`: a marker
+#   drawn with `ax.plot(x, y, "o")` or `ax.scatter`, and its name on the plot, with
+#   `ax.annotate(name, ...)` or as a legend entry.
+#
+# Do not call `plt.show()` inside the function; return the figure.
+
+# %% nbgrader={"grade": false, "grade_id": "plot_roofline", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def plot_roofline(peak_gflops: float, bandwidth_gbs: float, kernels: dict) -> Figure:
+    """Roofline plot on log-log axes: the memory roof (slope = bandwidth), the compute roof
+    (flat at peak), the ridge point where they meet, and one labelled point per kernel.
+
+    kernels: {name: (arithmetic_intensity FLOP/byte, measured GFLOP/s)}. Returns the Figure.
+    """
+    ### BEGIN SOLUTION
+    ridge = peak_gflops / bandwidth_gbs
+    ais = [ai for ai, _ in kernels.values()]
+    ai_lo = min([ridge, *ais]) / 4
+    ai_hi = max([ridge, *ais]) * 4
+    fig, ax = plt.subplots(figsize=(7, 5))
+    ax.plot([ai_lo, ridge, ai_hi], [bandwidth_gbs * ai_lo, peak_gflops, peak_gflops],
+            color="black", linewidth=2, label="roofline")
+    ax.plot([ridge], [peak_gflops], marker="D", color="black", linestyle="none")
+    ax.annotate(f"ridge {ridge:.2g} FLOP/byte", (ridge, peak_gflops), textcoords="offset points",
+                xytext=(6, 8), fontsize=9)
+    for index, (name, (ai, rate)) in enumerate(kernels.items()):
+        ax.plot([ai], [rate], marker="o", linestyle="none")
+        ax.annotate(name, (ai, rate), textcoords="offset points",
+                    xytext=(5, -12 if index % 2 == 0 else 6), fontsize=8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_ylim(top=peak_gflops * 2)  # room for the ridge label
+    ax.set(xlabel="arithmetic intensity (FLOP/byte)", ylabel="performance (GFLOP/s)",
+           title=f"Roofline: {peak_gflops:.0f} GFLOP/s, {bandwidth_gbs:.0f} GB/s")
+    ax.grid(True, which="both", alpha=0.3)
+    return fig
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_plot_roofline_axes", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""plot_roofline: a Figure with log-log axes labelled in FLOP/byte and GFLOP/s."""
+demo_kernels = {"add": (1 / 12, 1.5), "matmul": (40.0, 80.0)}
+fig = plot_roofline(100.0, 20.0, dict(demo_kernels))
+assert isinstance(fig, Figure), f"plot_roofline should return a matplotlib Figure, got {type(fig).__name__}"
+ax = fig.axes[0]
+assert ax.get_xscale() == "log" and ax.get_yscale() == "log", (
+    f"both axes should be logarithmic; got x: {ax.get_xscale()}, y: {ax.get_yscale()}")
+assert "flop/byte" in ax.get_xlabel().lower(), f"x label should mention FLOP/byte: {ax.get_xlabel()!r}"
+assert "gflop/s" in ax.get_ylabel().lower(), f"y label should mention GFLOP/s: {ax.get_ylabel()!r}"
+plt.close(fig)
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(40403)
+_fig = plot_roofline(float(_rng.uniform(20, 2000)), float(_rng.uniform(5, 200)),
+                     {"k1": (0.3, 1.0), "k2": (700.0, 5.0), "k3": (2.5, 2.5)})
+assert isinstance(_fig, Figure), "plot_roofline should return a matplotlib Figure"
+_ax = _fig.axes[0]
+assert _ax.get_xscale() == "log" and _ax.get_yscale() == "log", "both axes should be logarithmic"
+assert "flop/byte" in _ax.get_xlabel().lower() and "gflop/s" in _ax.get_ylabel().lower(), (
+    "axis labels should mention FLOP/byte (x) and GFLOP/s (y)")
+plt.close(_fig)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_plot_roofline_roof", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""plot_roofline: memory roof (slope B) and compute roof (flat at P) meeting at the ridge P/B."""
+from accel.grading.roofline import drawn_lines
+
+
+def _roof_problems(fig, peak, bw, kernels):
+    """What is missing from the roof drawn in fig (an empty list when it is right)."""
+    ridge = peak / bw
+    ais = [ai for ai, _ in kernels.values()]
+    need_lo, need_hi = min([ridge, *ais]), max([ridge, *ais])
+    mem_x, flat_x, corner = [], [], False
+    for verts in drawn_lines(fig.axes[0]):
+        x, y = verts[:, 0], verts[:, 1]
+        corner |= bool(np.any(np.isclose(x, ridge, rtol=1e-3) & np.isclose(y, peak, rtol=1e-3)))
+        for i in range(len(x) - 1):
+            seg_x, seg_y = x[i:i + 2], y[i:i + 2]
+            if seg_x[0] == seg_x[1] or not np.all(seg_x > 0):
+                continue
+            if np.allclose(seg_y, bw * seg_x, rtol=1e-3) and np.all(seg_x <= ridge * 1.001):
+                mem_x.extend(seg_x)
+            elif np.allclose(seg_y, peak, rtol=1e-3) and np.all(seg_x >= ridge * 0.999):
+                flat_x.extend(seg_x)
+    problems = []
+    if not corner:
+        problems.append(f"no line has a vertex at the ridge point ({ridge:.4g}, {peak:.4g})")
+    if not mem_x or min(mem_x) > need_lo * 1.001 or max(mem_x) < ridge * 0.999:
+        problems.append(f"the memory roof y = {bw:.4g} * x should run from x <= {need_lo:.4g} "
+                        f"up to the ridge at x = {ridge:.4g}")
+    if not flat_x or min(flat_x) > ridge * 1.001 or max(flat_x) < need_hi * 0.999:
+        problems.append(f"the compute roof y = {peak:.4g} should run from the ridge at "
+                        f"x = {ridge:.4g} to x >= {need_hi:.4g}")
+    return problems
+
+
+fig = plot_roofline(100.0, 20.0, dict(demo_kernels))  # a copy: the checks use the original
+problems = _roof_problems(fig, 100.0, 20.0, demo_kernels)
+plt.close(fig)
+assert not problems, "plot_roofline (peak 100, bandwidth 20): " + "; ".join(problems)
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(40404)
+for _case in range(3):
+    _peak, _bw = float(_rng.uniform(20, 3000)), float(_rng.uniform(3, 300))
+    _kernels = {f"kernel {_i}": (float(10 ** _rng.uniform(-2.5, 3)), float(_rng.uniform(0.1, 10)))
+                for _i in range(int(_rng.integers(1, 6)))}
+    _fig = plot_roofline(_peak, _bw, dict(_kernels))
+    _problems = _roof_problems(_fig, _peak, _bw, _kernels)
+    plt.close(_fig)
+    assert not _problems, f"plot_roofline (peak {_peak:.4g}, bandwidth {_bw:.4g}): " + "; ".join(_problems)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_plot_roofline_points", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""plot_roofline: exactly one marker per kernel at (intensity, GFLOP/s), each labelled by name."""
+from accel.grading.roofline import axes_texts, marker_points
+
+
+def _point_problems(fig, kernels):
+    """Kernels without exactly one marker at their coordinates, or without their name shown."""
+    ax = fig.axes[0]
+    points, texts = marker_points(ax), axes_texts(ax)
+    problems = []
+    for name, (ai, rate) in kernels.items():
+        hits = int(np.sum(np.isclose(points[:, 0], ai, rtol=1e-6)
+                          & np.isclose(points[:, 1], rate, rtol=1e-6))) if len(points) else 0
+        if hits != 1:
+            problems.append(f"{name!r}: expected one marker at ({ai:.4g}, {rate:.4g}), found {hits}")
+        if not any(name in text for text in texts):
+            problems.append(f"{name!r}: the name appears in no annotation, text or legend entry")
+    return problems
+
+
+fig = plot_roofline(100.0, 20.0, dict(demo_kernels))
+problems = _point_problems(fig, demo_kernels)
+plt.close(fig)
+assert not problems, "plot_roofline: " + "; ".join(problems)
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(40405)
+for _case in range(3):
+    _peak, _bw = float(_rng.uniform(20, 3000)), float(_rng.uniform(3, 300))
+    _kernels = {}
+    for _i in range(int(_rng.integers(1, 7))):
+        _ai = float(10 ** _rng.uniform(-2.5, 3))
+        _kernels[f"k{_i}-{int(_rng.integers(1000))}"] = (_ai, float(min(_peak, _ai * _bw) * _rng.uniform(0.02, 0.95)))
+    _fig = plot_roofline(_peak, _bw, dict(_kernels))
+    _problems = _point_problems(_fig, _kernels)
+    plt.close(_fig)
+    assert not _problems, "plot_roofline: " + "; ".join(_problems)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## The course's kernels, measured here
+#
+# Now the kernels of notebooks 01-03 go on your roofline. They are rewritten below in a few
+# lines each, so that this notebook does not depend on your other notebooks, and timed right
+# here. For each one the FLOPs and the unavoidable bytes are counted by hand:
+#
+# | kernel | FLOPs | bytes (float32) | intensity |
+# |---|---|---|---|
+# | element-wise add `z = x + y`, `n` elements | `n` | `12 n` | 1/12 |
+# | GELU, `n` elements (any version) | `9 n` | `8 n` | 9/8 |
+# | matmul `N x N @ N x N` (any version) | `2 N^3` | `12 N^2` | `N / 6` |
+#
+# The **GELU convention**: the tanh approximation
+# `0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3)))` is counted as 9 FLOPs per element,
+# with `x^3` as two multiplications and `tanh` as **one** FLOP (it really costs a dozen or more
+# instructions, but counting it as one keeps the number comparable with other courses). It
+# reads 4 bytes and writes 4 bytes per element. All GELU versions share the same intensity:
+# the unfused one moves many more bytes than 8 per element, and that is exactly why it will sit
+# further below the roof.
+#
+# The element-wise arrays are sized well beyond the cache, so their data comes from memory.
+
+# %%
+import numba
+
+# float32 elements: at least 32 MiB (grading) or 64 MiB per array, and twice the cache outside grading
+n_elem = max((8 if GRADING else 16) * 2**20, (1 if GRADING else 2) * last_level_cache_bytes() // 4)
+x = np.random.default_rng(1).standard_normal(n_elem).astype(np.float32)
+y = np.random.default_rng(2).standard_normal(n_elem).astype(np.float32)
+out = np.empty_like(x)
+
+C_SQRT_2_PI = np.float32(np.sqrt(2 / np.pi))  # float32 constants keep float32 data float32
+C_CUBE = np.float32(0.044715)
+HALF, ONE = np.float32(0.5), np.float32(1.0)
+
+
+def gelu_unfused(x):
+    """Eight NumPy steps, each a full pass over memory with a new temporary (notebook 02)."""
+    cube = x * x * x
+    inner = x + C_CUBE * cube
+    inner = C_SQRT_2_PI * inner
+    t = np.tanh(inner)
+    t = ONE + t
+    return HALF * x * t
+
+
+def gelu_chunked(x, out, chunk=16384):
+    """The same steps on 64 KiB chunks, so the temporaries stay in cache (notebook 02)."""
+    for start in range(0, x.size, chunk):
+        v, o = x[start:start + chunk], out[start:start + chunk]
+        t = v * v
+        t *= v
+        t *= C_CUBE
+        t += v
+        t *= C_SQRT_2_PI
+        np.tanh(t, out=t)
+        t += ONE
+        np.multiply(v, HALF, out=o)
+        o *= t
+    return out
+
+
+# A rational approximation of tanh (the one Eigen uses for float32, accurate to a few ulp):
+# unlike a call to the C library's tanhf, it is plain arithmetic, so the compiler can vectorise
+# the loop. The constants are float32 so that the loop stays in float32.
+_TANH_P = tuple(np.float32(c) for c in (4.89352455891786e-03, 6.37261928875436e-04,
+                                         1.48572235717979e-05, 5.12229709037114e-08,
+                                         -8.60467152213735e-11, 2.00018790482477e-13,
+                                         -2.76076847742355e-16))
+_TANH_Q = tuple(np.float32(c) for c in (4.89352518554385e-03, 2.26843463243900e-03,
+                                         1.18534705686654e-04, 1.19825839466702e-06))
+P1, P3, P5, P7, P9, P11, P13 = _TANH_P
+Q0, Q2, Q4, Q6 = _TANH_Q
+TANH_CLAMP = np.float32(7.90531110763549805)
+
+
+@numba.njit(fastmath=True, error_model="numpy", cache=False)
+def gelu_compiled(x, out):
+    """One compiled pass: read x once, write out once (notebook 02's fused kernel)."""
+    for i in range(x.size):
+        v = x[i]
+        u = C_SQRT_2_PI * (v + C_CUBE * v * v * v)
+        u = min(max(u, -TANH_CLAMP), TANH_CLAMP)
+        u2 = u * u
+        p = u * (P1 + u2 * (P3 + u2 * (P5 + u2 * (P7 + u2 * (P9 + u2 * (P11 + u2 * P13))))))
+        q = Q0 + u2 * (Q2 + u2 * (Q4 + u2 * Q6))
+        out[i] = HALF * v * (ONE + p / q)
+    return out
+
+
+def matmul_python(a, b):
+    """Triple loop over Python lists, one interpreted multiply-add at a time (notebook 01)."""
+    rows, cols = a.tolist(), b.T.tolist()
+    return [[sum(p * q for p, q in zip(row, col)) for col in cols] for row in rows]
+
+
+@numba.njit(fastmath=True, cache=False)
+def matmul_ijk(a, b, c):
+    """Textbook loop order: the inner loop walks down a column of b (notebook 03)."""
+    n, k = a.shape
+    m = b.shape[1]
+    for i in range(n):
+        for j in range(m):
+            total = np.float32(0.0)
+            for p in range(k):
+                total += a[i, p] * b[p, j]
+            c[i, j] = total
+    return c
+
+
+@numba.njit(fastmath=True, cache=False)
+def matmul_ikj(a, b, c):
+    """Loop order i, k, j: the inner loop walks along rows of b and c (notebook 03)."""
+    n, k = a.shape
+    m = b.shape[1]
+    c[:] = 0
+    for i in range(n):
+        for p in range(k):
+            a_ip = a[i, p]
+            for j in range(m):
+                c[i, j] += a_ip * b[p, j]
+    return c
+
+
+# Compile once and check every GELU version against float64 NumPy before timing anything.
+small = x[:100_000]
+gelu_reference = 0.5 * small.astype(np.float64) * (1 + np.tanh(
+    np.sqrt(2 / np.pi) * (small.astype(np.float64) + 0.044715 * small.astype(np.float64) ** 3)))
+with quiet():
+    for name, result in [("unfused", gelu_unfused(small)),
+                         ("chunked", gelu_chunked(small, np.empty_like(small))),
+                         ("compiled", gelu_compiled(small, np.empty_like(small)))]:
+        error = np.max(np.abs(result - gelu_reference))
+        print(f"GELU {name:>8}: dtype {result.dtype}, largest error vs float64 {error:.1e}")
+    probe = np.random.default_rng(3).standard_normal((64, 64)).astype(np.float32)
+    for fn in (matmul_ijk, matmul_ikj):
+        error = np.max(np.abs(fn(probe, probe, np.empty_like(probe)) - probe @ probe))
+        print(f"{fn.__name__}: largest error vs np.matmul {error:.1e}")
+
+# %% [markdown]
+# Time each kernel (single calls, best of several, default threads) and collect
+# `name -> (intensity, GFLOP/s)`.
+
+# %%
+kernels = {}
+
+
+def measure(name, fn, args, flops, bytes_moved, repeat=6 if GRADING else 12):
+    seconds = benchmark(fn, *args, repeat=repeat, min_time=0).best
+    kernels[name] = (arithmetic_intensity(flops, bytes_moved), gflops(flops, seconds))
+
+
+with quiet():
+    measure("add", np.add, (x, y, out), n_elem, 12 * n_elem)
+    measure("GELU unfused", gelu_unfused, (x,), 9 * n_elem, 8 * n_elem)
+    measure("GELU chunked", gelu_chunked, (x, out), 9 * n_elem, 8 * n_elem)
+    measure("GELU compiled", gelu_compiled, (x, out), 9 * n_elem, 8 * n_elem)
+    for n in ((64, 256, 512) if GRADING else (64, 256, 1024, 2048)):
+        a_n = np.random.default_rng(n).standard_normal((n, n)).astype(np.float32)
+        measure(f"matmul N={n}", np.matmul, (a_n, a_n), 2 * n**3, 12 * n**2)
+    n_py = 40 if GRADING else 64
+    a_n = np.random.default_rng(4).standard_normal((n_py, n_py)).astype(np.float32)
+    measure(f"Python loops N={n_py}", matmul_python, (a_n, a_n), 2 * n_py**3, 12 * n_py**2,
+            repeat=3)
+    n_loop = 128 if GRADING else 256
+    a_n = np.random.default_rng(5).standard_normal((n_loop, n_loop)).astype(np.float32)
+    measure(f"ijk loop N={n_loop}", matmul_ijk, (a_n, a_n, np.empty_like(a_n)),
+            2 * n_loop**3, 12 * n_loop**2, repeat=3)
+    measure(f"ikj loop N={n_loop}", matmul_ikj, (a_n, a_n, np.empty_like(a_n)),
+            2 * n_loop**3, 12 * n_loop**2)
+
+print(f"roofs: B = {bandwidth:.1f} GB/s, P = {peak:.1f} GFLOP/s, ridge {ridge:.2f} FLOP/byte\n")
+print(f"{'kernel':<18} {'FLOP/byte':>9} {'GFLOP/s':>9} {'roof':>9} {'of roof':>8}  bound by")
+for name, (ai, rate) in kernels.items():
+    roof = attainable_gflops(ai, peak, bandwidth)
+    bound = "memory" if ai < ridge else "compute"
+    print(f"{name:<18} {ai:>9.3f} {rate:>9.3g} {roof:>9.1f} {100 * rate / roof:>7.3g}%  {bound}")
+
+# %% [markdown]
+# ## Your roofline
+#
+# The figure is saved as `roofline.png` next to this notebook, so you can put it in a report.
+
+# %%
+fig = plot_roofline(peak, bandwidth, kernels)
+if GRADING:
+    fig.savefig(io.BytesIO(), format="png")  # render it, but leave no file behind while grading
+else:
+    fig.savefig("roofline.png", dpi=150, bbox_inches="tight")
+    print("saved roofline.png")
+plt.show()
+
+# %% [markdown]
+# ## Reading the plot
+#
+# For each point, look at two things: which side of the ridge it is on, and how far below the
+# roof above it it sits (the "of roof" column).
+#
+# * **Element-wise add** has an intensity of 1/12, far left of the ridge point of any current
+#   CPU. It can never be compute-bound: the best it can do is stream at memory speed. If your
+#   table shows it near 100% of its roof, nothing but fewer bytes will speed it up: fusing it
+#   with the operations around it (so `z` is never written and read back), or storing the data
+#   in a narrower type (bfloat16 halves the bytes and doubles the intensity).
+# * **GELU** has the same intensity in every version; the versions differ in how many bytes
+#   they *really* move. The unfused one makes a full pass over memory for every step, so it sits
+#   far below the memory roof. Chunking keeps the intermediate passes in cache, and the compiled
+#   loop makes only the one unavoidable pass; each step of that progression should move the
+#   point up towards the roof. Above it there is no more room: at 9/8 FLOP/byte GELU is still
+#   memory-bound on a machine whose ridge is to its right.
+# * **Matmul** has intensity `N / 6`, growing with the matrix size. Small products may sit left
+#   of the ridge, large ones right of it. A large BLAS product is the compute roof by definition
+#   here (that is how you measured it); small products fall below it because the fixed cost of
+#   each call and of starting threads is not spread over enough work.
+# * **The loop matmuls** (Python loops from notebook 01, compiled `ijk` and `ikj` loops from
+#   notebook 03) have exactly the intensity of a BLAS product of the same size, yet sit far
+#   below the roof. Intensity counts the bytes the computation *needs*; the `ijk` loop moves
+#   far more, because it walks down columns and reuses little from the cache, and the Python
+#   loop is held back by the interpreter, by neither roof. The points show how far a kernel is
+#   from what the hardware allows, not why: the why is in the code.
+#
+# A point *above* its roof is possible too: then part of its data came from a cache, or the
+# roof was measured in a noisy moment. The roofs are measurements, with their own error.
+
+# %% [markdown]
+# ## Check your understanding
+#
+# Answer with numbers (Python expressions are fine). Count float32 values as 4 bytes, and count
+# only the unavoidable traffic: each input read once, each output written once.
+#
+# **Q1.** `z = x + y` on float32 vectors of length `n`: its arithmetic intensity in FLOP/byte.
+# Store it in `q1_ai_add`.
+#
+# **Q2.** GELU (tanh approximation) on a float32 vector, with the convention of this notebook:
+# 9 FLOPs per element, `tanh` counted as one. Store its intensity in `q2_ai_gelu`.
+#
+# **Q3.** The product of two 512 x 512 float32 matrices (read A and B, write C). Store its
+# intensity in `q3_ai_matmul_512`.
+
+# %% nbgrader={"grade": false, "grade_id": "answers_roofline_intensities", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+q1_ai_add = 1 / (3 * 4)
+q2_ai_gelu = 9 / (2 * 4)
+q3_ai_matmul_512 = 2 * 512**3 / (3 * 512**2 * 4)
+### END SOLUTION
+print(f"Q1: {q1_ai_add:.4f}   Q2: {q2_ai_gelu:.4f}   Q3: {q3_ai_matmul_512:.2f} FLOP/byte")
+
+# %% nbgrader={"grade": true, "grade_id": "test_roofline_q1_ai_add", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Q1: arithmetic intensity of a float32 element-wise add (checked to 1%)."""
+assert isinstance(q1_ai_add, (int, float, np.floating)), "q1_ai_add should be a number"
+### BEGIN HIDDEN TESTS
+assert abs(q1_ai_add - 1 / 12) < 0.01 / 12, (
+    f"q1_ai_add: got {q1_ai_add:.4f}; one addition per element, two 4-byte reads and one "
+    f"4-byte write")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_roofline_q2_ai_gelu", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Q2: arithmetic intensity of float32 GELU at 9 FLOPs per element (checked to 1%)."""
+assert isinstance(q2_ai_gelu, (int, float, np.floating)), "q2_ai_gelu should be a number"
+### BEGIN HIDDEN TESTS
+assert abs(q2_ai_gelu - 9 / 8) < 0.01 * 9 / 8, (
+    f"q2_ai_gelu: got {q2_ai_gelu:.4f}; 9 FLOPs per element over one 4-byte read and one "
+    f"4-byte write")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_roofline_q3_ai_matmul", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Q3: arithmetic intensity of a 512 x 512 float32 matmul (checked to 1%)."""
+assert isinstance(q3_ai_matmul_512, (int, float, np.floating)), "q3_ai_matmul_512 should be a number"
+### BEGIN HIDDEN TESTS
+assert abs(q3_ai_matmul_512 - 512 / 6) < 0.01 * 512 / 6, (
+    f"q3_ai_matmul_512: got {q3_ai_matmul_512:.2f}; 2 N^3 FLOPs over three N x N float32 "
+    f"matrices (4 bytes per value)")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Reflection (graded by hand)
+#
+# Look at your table and your plot. **Which of your kernels are memory-bound, and what would you
+# change first?** Name the kernel you would work on first, say how far below its roof it is
+# (from your table), and what change would move its point, in which direction (up towards the
+# roof, or to the right by raising its intensity).
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "reflection_roofline_bound", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
+# A model answer uses the learner's own table: element-wise add and every GELU version sit left
+# of the ridge and are memory-bound (small matmuls may be too). Add is already close to its roof,
+# so only fewer bytes can help: fuse it into its neighbours or use a narrower type, which moves
+# the point to the right. The unfused GELU is the first thing to change: it is far below its
+# roof (a few percent to a few tens of percent) because every step is a pass over memory;
+# fusing it (chunked, or one compiled vectorisable loop) moves it straight up towards the
+# memory roof without changing its intensity. Large matmuls are compute-bound and already near
+# the compute roof; the loop matmuls have the same intensity but sit far below, which is a
+# cache-use problem (loop order, blocking), not a roofline limit.

@@ -1,0 +1,19 @@
+"""measure_bandwidth_gbs counts only the bytes of the result array (a.nbytes): about 5x too low."""
+NOTEBOOK = "04_roofline"
+ANSWERS = {"measure_bandwidth_gbs": '''
+def measure_bandwidth_gbs(repeat=None):
+    if repeat is None:
+        repeat = 10 if GRADING else 20
+    n = max(64 * 2**20, 2 * last_level_cache_bytes()) // 8
+    a = np.zeros(n)
+    b = np.full(n, 1.0)
+    c = np.full(n, 2.0)
+
+    def triad():
+        np.multiply(c, 3.0, out=a)
+        np.add(a, b, out=a)
+
+    best = benchmark(triad, repeat=repeat, min_time=0).best
+    return a.nbytes / best / 1e9
+'''}
+LOSES = ["test_bandwidth_plausible"]
