@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ASSIGNMENT = "acceleration"
+# What a working copy of the course needs (see Course.copy_to).
+COURSE_INPUTS = ("notebooks", "source", "release", "samples", "nbgrader_config.py", "tests/known_wrong")
 NOTEBOOKS = ("01_vectorization", "02_kernel_fusion", "03_cache_tiling", "04_roofline")
 
 
@@ -65,6 +68,28 @@ class Course:
     @property
     def db_url(self) -> str:
         return os.environ.get("ACCEL_DB_URL", f"sqlite:///{self.root / 'gradebook.db'}")
+
+    def copy_to(self, dest: Path, notebooks: list[str] | None = None) -> "Course":
+        """A copy of the course's inputs (no gradebook, no submissions) to grade in elsewhere.
+
+        ``notebooks`` keeps only those notebooks (tests and benchmarks that need fewer).
+        """
+        dest = Path(dest)
+        dest.mkdir(parents=True, exist_ok=True)
+        for name in COURSE_INPUTS:
+            src = self.root / name
+            if src.is_dir():
+                shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+            elif src.exists():
+                shutil.copy2(src, dest / name)
+        copy = Course(dest)
+        if notebooks is not None:
+            for folder, pattern in ((copy.notebooks_dir, "*.py"), (copy.source_dir, "*.ipynb"),
+                                    (copy.release_dir, "*.ipynb")):
+                for path in folder.glob(pattern):
+                    if path.stem not in notebooks:
+                        path.unlink()
+        return copy
 
     def notebook_sources(self) -> list[Path]:
         return sorted(self.notebooks_dir.glob("[0-9][0-9]_*.py"))

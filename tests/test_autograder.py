@@ -36,7 +36,9 @@ def graded(tmp_path_factory):
 def test_every_submission_was_graded(graded):
     _, _, _, runs, _ = graded
     assert [r.status for r in runs.runs] == ["graded"] * len(runs.runs), runs.problems()
-    assert runs.findings == [], runs.problems()
+    unexpected = [f for f in runs.findings
+                  if not (f.student.startswith("known_wrong_") and f.message.startswith("notebook missing"))]
+    assert unexpected == [], [str(f) for f in unexpected]  # packed students skip some notebooks
 
 
 def test_reference_scores_full_marks_on_every_autograded_cell(graded, course):
@@ -58,7 +60,7 @@ def test_untouched_release_scores_zero_everywhere(graded, course):
 
 
 def _assert_loses_exactly(row, loses):
-    lost = sorted(c.grade_id for c in row.cells if not c.needs_manual_grade and c.score != c.max_score)
+    lost = sorted(c.grade_id for c in row.cells if c.grade_id.startswith("test_") and c.score != c.max_score)
     assert lost == sorted(loses), f"{row.student}/{row.notebook}: expected to lose {sorted(loses)}, lost {lost}"
 
 

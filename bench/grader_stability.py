@@ -1,0 +1,172 @@
+"""How stable are the course's speed and plausibility verdicts? A benchmark, not a unit test.
+
+Autogrades the reference submission N times on an idle machine and N times while another
+process keeps one core busy, plus once per phase each known-slow or known-off answer. Every
+speed check logs its measured ratio (``ACCEL_RATIO_LOG``, see accel.grading.require_speedup),
+and the gradebook tells whether the reference lost any point (a false failure).
+
+    python bench/grader_stability.py            # 20 + 20 runs (about 30 minutes here)
+    python bench/grader_stability.py --runs 3   # a quick look
+
+Writes bench/results/grader_stability.md (the table the README shows) and .json (raw ratios).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from accel.build import release  # noqa: E402
+from accel.course import Course  # noqa: E402
+from accel.grade import autograde_student, read_gradebook  # noqa: E402
+from accel.intake import load_rules, stage_student  # noqa: E402
+from accel.samples import Submission, load_spec, write_submission  # noqa: E402
+
+# Known-wrong answers whose speed or plausibility ratio should sit far on the failing side.
+SLOW_ANSWERS = ["01_matmul_loop_in_disguise", "02_chunked_power_cube", "03_ikj_is_ijk",
+                "04_bandwidth_output_bytes", "04_peak_times_setup"]
+
+
+def grade_once(course: Course, rules, student: str, log: Path) -> dict:
+    os.environ["ACCEL_RATIO_LOG"] = str(log)
+    log.unlink(missing_ok=True)
+    try:
+        stage_student(course, student, rules)
+        start = time.perf_counter()
+        run = autograde_student(course, student)
+        seconds = time.perf_counter() - start
+    finally:
+        os.environ.pop("ACCEL_RATIO_LOG", None)
+    records = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    rows = [r for r in read_gradebook(course) if r.student == student]
+    lost = [f"{r.notebook}:{c.grade_id}" for r in rows for c in r.cells
+            if not c.needs_manual_grade and c.score != c.max_score]
+    return {"seconds": seconds, "status": run.status, "records": records, "lost": lost}
+
+
+def phase(course, rules, runs: int, busy: bool, progress) -> dict:
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
+    try:
+        reference = []
+        for i in range(runs):
+            reference.append(grade_once(course, rules, "reference", course.root / "ratios.jsonl"))
+            progress(f"{'busy' if busy else 'idle'} reference run {i + 1}/{runs}: "
+                     f"{reference[-1]['seconds']:.0f} s, lost {reference[-1]['lost'] or 'nothing'}")
+        wrong = {name: grade_once(course, rules, f"slow_{name}", course.root / "ratios.jsonl")
+                 for name in SLOW_ANSWERS}
+        progress(f"{'busy' if busy else 'idle'} known-slow answers graded")
+    finally:
+        if hog:
+            hog.kill()
+    return {"reference": reference, "wrong": wrong}
+
+
+def summarize(results: dict) -> str:
+    correct = defaultdict(lambda: defaultdict(list))
+    thresholds = {}
+    for name in ("idle", "busy"):
+        for run in results[name]["reference"]:
+            for rec in run["records"]:
+                correct[rec["check"]][name].append(rec["ratio"])
+                thresholds[rec["check"]] = rec["threshold"]
+    def failing(rec):
+        t = rec["threshold"]
+        if isinstance(t, str):
+            low, high = (float(v) for v in t.split("-"))
+            return not low <= rec["ratio"] <= high
+        return rec["ratio"] < t
+
+    wrong = defaultdict(list)
+    escaped = []
+    for name in ("idle", "busy"):
+        for answer, run in results[name]["wrong"].items():
+            if not set(results["expected"][answer]) <= set(run["lost"]):
+                escaped.append(f"{answer} ({name})")
+            for rec in run["records"]:  # the wrong answer's own check is the one it fails
+                if failing(rec):
+                    wrong[rec["check"]].append((answer, rec["ratio"]))
+                    thresholds.setdefault(rec["check"], rec["threshold"])
+
+    def span(values):
+        if not values:
+            return "-"
+        return f"{min(values):.3g} / {statistics.median(values):.3g} / {max(values):.3g}"
+
+    lines = ["| check | threshold | correct, idle (min / median / max) | correct, one core busy | "
+             "known-wrong (best) | margin correct | margin wrong |",
+             "|---|---|---|---|---|---|---|"]
+    for check in sorted(thresholds):
+        threshold = thresholds[check]
+        values = correct[check]["idle"] + correct[check]["busy"]
+        bad = wrong.get(check, [])
+        if isinstance(threshold, str):  # a band "lo-hi": margins to each edge
+            low, high = (float(t) for t in threshold.split("-"))
+            margin_ok = f"{min(min(values) / low, high / max(values)):.2f}x" if values else "-"
+            best_bad = max(bad, key=lambda b: b[1]) if bad else None
+            margin_bad = f"{low / best_bad[1]:.2f}x" if best_bad else "-"
+        else:
+            margin_ok = f"{min(values) / threshold:.1f}x" if values else "-"
+            best_bad = max(bad, key=lambda b: b[1]) if bad else None
+            margin_bad = f"{threshold / best_bad[1]:.1f}x" if best_bad else "-"
+        bad_text = f"{best_bad[1]:.3g} ({best_bad[0]})" if best_bad else "-"
+        lines.append(f"| {check} | {threshold} | {span(correct[check]['idle'])} | "
+                     f"{span(correct[check]['busy'])} | {bad_text} | {margin_ok} | {margin_bad} |")
+    false_failures = {name: sum(bool(run["lost"]) for run in results[name]["reference"])
+                      for name in ("idle", "busy")}
+    runs = {name: len(results[name]["reference"]) for name in ("idle", "busy")}
+    times = [run["seconds"] for name in ("idle", "busy") for run in results[name]["reference"]]
+    lines += ["", f"False failures of the reference: {false_failures['idle']} of {runs['idle']} idle runs, "
+              f"{false_failures['busy']} of {runs['busy']} runs with one core busy. "
+              f"Autograding the whole reference submission took {min(times):.0f}-{max(times):.0f} s "
+              f"(median {statistics.median(times):.0f} s).",
+              f"Known-wrong answers that kept points they should lose: {', '.join(escaped) or 'none'}.",
+              "Margins: worst correct ratio over the threshold, and the threshold over the best "
+              "known-wrong ratio (for a band, the distance to its nearest edge)."]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=20, help="reference runs per phase (default 20)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    args = parser.parse_args()
+    os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        course = Course(ROOT).copy_to(Path(scratch) / "course")
+        release(course)
+        write_submission(course, load_spec(course.root / "samples" / "reference.py"))
+        expected = {}
+        for name in SLOW_ANSWERS:
+            spec = load_spec(course.root / "tests" / "known_wrong" / f"{name}.py")
+            (notebook,) = spec.answers
+            expected[name] = [f"{notebook}:{gid}" for gid in spec.loses[notebook]]
+            others = {nb: "missing" for nb in course.notebook_names() if nb != notebook}
+            write_submission(course, Submission(f"slow_{name}", answers=spec.answers, damage=others))
+        rules = load_rules(course)
+        say = lambda line: print(f"[{time.perf_counter() - started:6.0f} s] {line}", flush=True)  # noqa: E731
+        results = {"idle": phase(course, rules, args.runs, False, say),
+                   "busy": phase(course, rules, args.runs, True, say), "expected": expected}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "grader_stability.json").write_text(json.dumps(results, indent=1))
+    table = summarize(results)
+    header = (f"Command: `python bench/grader_stability.py --runs {args.runs}` "
+              f"({time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, "
+              f"{time.perf_counter() - started:.0f} s in all)\n\n")
+    (args.out / "grader_stability.md").write_text(header + table + "\n")
+    print(header + table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
