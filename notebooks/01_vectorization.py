@@ -25,6 +25,15 @@
 #
 # **How to work.** Fill in the cells marked `# YOUR CODE HERE`, then run the test cell right
 # below. The visible tests give quick feedback; the grader runs more tests on other inputs.
+#
+# **Code rules (all four notebooks).** The grader runs your cells and its tests in one Python
+# process, so it will not run a cell that could change what the tests see. Your code may import
+# `numpy`, `numba`, `math`, `time`, `functools`, `itertools`, `collections`, `matplotlib` and
+# `accel` (and a few more harmless modules); it may not assign to attributes of modules or shared
+# objects (`np.something = ...`), rebind the names the tests use (`np`, `Tensor`, ...), or use
+# `exec`, `eval`, `getattr`, `open`, `global`, `__dunder__` names, magics or shell commands. No
+# kernel in this course needs any of them. To check a notebook before you hand it in, run
+# `python -m accel.policy 01_vectorization.ipynb` in a terminal.
 
 # %%
 import os

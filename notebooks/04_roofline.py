@@ -294,7 +294,7 @@ for _round in range(6):
     if 0.5 <= _ratio <= 1.5:
         break
 print(f"grader's measurement: {max(_trusted):.1f} GB/s; ratio {_ratio:.2f}")
-require_within(_ratio, 0.5, 1.5,
+require_within(_ratio, 0.5, 1.5, "measure_bandwidth_gbs vs the grader's own bandwidth",
     f"measure_bandwidth_gbs gives {max(_learner):.1f} GB/s against the grader's "
     f"{max(_trusted):.1f} GB/s. Check the byte count (5 array sweeps per NumPy triad), that the "
     f"arrays are far larger than the cache, and that you time single calls")
@@ -317,8 +317,9 @@ require_within(_ratio, 0.5, 1.5,
 # calls, and return the best rate in GFLOP/s (an `N x N @ N x N` product is `2 N^3` FLOPs).
 # Create the matrices before timing: only the product belongs inside the timed call.
 #
-# The grader compares your result with its own matmul measurement in the same cell: within 0.5x
-# to 1.5x.
+# The grader compares your result with its own matmul measurement in the same cell, within 0.5x
+# to 1.5x. It runs both with BLAS pinned to one thread (a busy machine makes multi-threaded
+# timings erratic), so what it checks is your FLOP count and what you time, not the threads.
 
 # %% nbgrader={"grade": false, "grade_id": "measure_peak_gflops", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def measure_peak_gflops(sizes=None, repeat: int = 6) -> float:
@@ -352,26 +353,32 @@ assert np.isfinite(peak_first) and 0.1 < peak_first < 1e6, (
     f"measure_peak_gflops returned {peak_first!r} GFLOP/s, which no CPU does")
 print(f"your matmul peak: {peak_first:.1f} GFLOP/s")
 ### BEGIN HIDDEN TESTS
+# Both measurements run pinned to one thread, interleaved, best of each, until they agree or
+# eight rounds have run. This check is about the FLOP count and what is timed, not about
+# threads: when another process keeps a core busy, a two-thread BLAS product can crawl for
+# seconds (13 GFLOP/s instead of 250 was measured here, for a whole cell), while one-thread
+# products are unaffected. A wrong FLOP count or a timed set-up stays out of the band (0.26x).
+from accel.bench import pinned_threads
 from accel.reference.roofline import trusted_peak_gflops
 
-# Interleaved rounds, best of each, until they agree or six rounds have run (see the bandwidth
-# test: a stalled virtual CPU can slow a whole measurement down, never speed it up).
-_learner, _trusted = [peak_first], []
-for _round in range(6):
-    if _round % 2:
-        _learner.append(float(measure_peak_gflops()))
-        _trusted.append(trusted_peak_gflops())
-    else:
-        _trusted.append(trusted_peak_gflops())
-        _learner.append(float(measure_peak_gflops()))
-    _ratio = max(_learner) / max(_trusted)
-    if 0.5 <= _ratio <= 1.5:
-        break
-print(f"grader's measurement: {max(_trusted):.1f} GFLOP/s; ratio {_ratio:.2f}")
-require_within(_ratio, 0.5, 1.5,
-    f"measure_peak_gflops gives {max(_learner):.1f} GFLOP/s against the grader's float32 matmul "
-    f"at {max(_trusted):.1f} GFLOP/s. Check the FLOP count (2 N^3), the dtype (float32), that "
-    f"only the product is timed, and that BLAS may use all threads")
+_learner, _trusted = [], []
+with pinned_threads(1):
+    for _round in range(8):
+        if _round % 2:
+            _learner.append(float(measure_peak_gflops()))
+            _trusted.append(trusted_peak_gflops())
+        else:
+            _trusted.append(trusted_peak_gflops())
+            _learner.append(float(measure_peak_gflops()))
+        _ratio = max(_learner) / max(_trusted)
+        if 0.5 <= _ratio <= 1.5 and _round >= 1:
+            break
+print(f"one thread each: yours {max(_learner):.1f}, the grader's {max(_trusted):.1f} GFLOP/s; "
+      f"ratio {_ratio:.2f}")
+require_within(_ratio, 0.5, 1.5, "measure_peak_gflops vs the grader's own matmul peak",
+    f"With one thread each, measure_peak_gflops gives {max(_learner):.1f} GFLOP/s against the "
+    f"grader's float32 matmul at {max(_trusted):.1f} GFLOP/s. Check the FLOP count (2 N^3), the "
+    f"dtype (float32), and that only the product is timed")
 ### END HIDDEN TESTS
 
 # %% [markdown]

@@ -184,13 +184,14 @@ def require_speedup(ratio: SpeedRatio, at_least: float, what: str) -> None:
         raise AssertionError(f"{what}: expected at least {at_least:g}x, measured {ratio}")
 
 
-def require_within(ratio: float, low: float, high: float, what: str) -> None:
+def require_within(ratio: float, low: float, high: float, what: str, hint: str = "") -> None:
     """Assert ``low <= ratio <= high`` (a measurement against the grader's own); logged like
-    :func:`require_speedup` for the stability benchmark."""
+    :func:`require_speedup` for the stability benchmark. ``what`` names the check (keep it the
+    same from run to run); ``hint`` adds the measured values and what to look at."""
     _log_ratio(what, ratio, f"{low:g}-{high:g}")
     if not low <= ratio <= high:
         raise AssertionError(f"{what}: expected between {low:g}x and {high:g}x of the grader's "
-                             f"measurement, got {ratio:.2f}x")
+                             f"measurement, got {ratio:.2f}x. {hint}".rstrip())
 
 
 def traced_peak_bytes(fn, *args, **kwargs) -> int:
