@@ -110,6 +110,9 @@ def release_leaks(source_dir: Path, release_dir: Path) -> list[str]:
                 problems.append(f"{path.name}: contains {marker!r}")
         if "jupytext" in json.loads(text).get("metadata", {}):
             problems.append(f"{path.name}: carries jupytext pairing metadata")
+        if "accel.reference" in text:
+            problems.append(f"{path.name}: uses accel.reference, which students do not get "
+                            f"(import it only inside ### BEGIN HIDDEN TESTS)")
         source = Path(source_dir) / path.name
         if not source.exists():
             problems.append(f"{path.name}: no matching source notebook")

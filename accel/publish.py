@@ -46,10 +46,17 @@ file names. Do not copy cells between notebooks or duplicate graded cells.
 """
 
 
-def _bundle_requirements(course: Course) -> str:
-    import tomllib
-    project = tomllib.loads((course.root / "pyproject.toml").read_text())["project"]
-    return "\n".join(project["dependencies"]) + "\n"
+def _bundle_requirements() -> list[str]:
+    """The pinned runtime dependencies of the installed course package (no test extras)."""
+    from importlib.metadata import requires
+    return [r for r in (requires("accel-course") or []) if "extra ==" not in r]
+
+
+def _environment_yml(requirements: list[str]) -> str:
+    pins = "".join(f"      - {r}\n" for r in requirements)
+    return ("# Binder / conda environment of the student bundle.\n"
+            "name: acceleration-student\nchannels:\n  - conda-forge\ndependencies:\n"
+            "  - python=3.11\n  - pip\n  - pip:\n" + pins)
 
 
 def publish(course: Course, dest: Path, force: bool = False) -> Path:
@@ -68,16 +75,16 @@ def publish(course: Course, dest: Path, force: bool = False) -> Path:
         shutil.copy2(path, dest / ASSIGNMENT / path.name)
     package = dest / "accel"
     package.mkdir()
+    installed = Path(__file__).resolve().parent  # the package this command runs from
     for name in STUDENT_MODULES:
-        src = course.root / "accel" / name
+        src = installed / name
         if src.is_dir():
             shutil.copytree(src, package / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(src, package / name)
-    (dest / "requirements.txt").write_text(_bundle_requirements(course))
-    env = (course.root / "environment.yml").read_text()
-    (dest / "environment.yml").write_text(env.replace("      - pytest==", "      # pytest==").replace(
-        "acceleration-course", "acceleration-student"))
+    requirements = _bundle_requirements()
+    (dest / "requirements.txt").write_text("\n".join(requirements) + "\n")
+    (dest / "environment.yml").write_text(_environment_yml(requirements))
     (dest / "pyproject.toml").write_text(
         '[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n\n'
         '[project]\nname = "accel-student"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n\n'

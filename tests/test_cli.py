@@ -81,8 +81,10 @@ def test_collect_folder_zip_and_misnamed_files(small_course, tmp_path):
     assert (small_course.submitted_dir / "grace" / "acceleration" / "01_vectorization.ipynb").exists()
     assert (drop / "ada" / "01_vectorization.ipynb").exists(), "collect must copy, not move"
 
-    again = accel("collect", str(drop), cwd=small_course.root).stdout
-    assert "ada: already in submitted/; use --force to replace" in again
+    again = accel("collect", str(drop), cwd=small_course.root, check=False)
+    assert again.returncode == 1, "nothing collected and files need attention: a failing exit code"
+    assert "ada: already in submitted/; use --force to replace" in again.stdout
+    assert "collected ada" in accel("collect", str(drop), "--force", cwd=small_course.root).stdout
 
     archive = tmp_path / "class.zip"
     with zipfile.ZipFile(archive, "w") as z:
