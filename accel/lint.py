@@ -117,17 +117,21 @@ def release_leaks(source_dir: Path, release_dir: Path) -> list[str]:
         if not source.exists():
             problems.append(f"{path.name}: no matching source notebook")
             continue
-        released = nbformat.read(path, as_version=4)
-        released_cells = [_meaningful(c.source.splitlines()) for c in released.cells]
+    # Any notebook's answers, in any released notebook (one notebook can answer another's).
+    released_cells = [(path.name, _meaningful(c.source.splitlines()))
+                      for path in sorted(Path(release_dir).glob("*.ipynb"))
+                      for c in nbformat.read(path, as_version=4).cells]
+    for source in sorted(Path(source_dir).glob("*.ipynb")):
         for grade_id, cell in solution_cells(nbformat.read(source, as_version=4)):
             if cell.cell_type != "code":
                 continue
             answer = _meaningful(solution_region(cell.source))
             for start in range(len(answer) - LEAK_RUN + 1):
                 run = answer[start:start + LEAK_RUN]
-                if any(_contains_run(lines, run) for lines in released_cells):
-                    problems.append(f"{path.name}: {LEAK_RUN} consecutive solution lines of "
-                                    f"{grade_id!r} appear in the release, from {run[0][:50]!r}")
+                where = next((name for name, lines in released_cells if _contains_run(lines, run)), None)
+                if where:
+                    problems.append(f"{where}: {LEAK_RUN} consecutive solution lines of "
+                                    f"{source.stem}:{grade_id!r} appear in the release, from {run[0][:50]!r}")
                     break
     return problems
 

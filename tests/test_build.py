@@ -62,4 +62,4 @@ def test_leak_check_catches_copied_solution_code(scratch_course):
     released.cells.append(nbformat.v4.new_markdown_cell(f"A hint:\n```python\n{copied}\n```"))
     nbformat.write(released, scratch_course.release_dir / name)
     problems = release_leaks(scratch_course.source_dir, scratch_course.release_dir)
-    assert any("consecutive solution lines of 'naive_matmul'" in p for p in problems), problems
+    assert any("consecutive solution lines of 01_vectorization:'naive_matmul'" in p for p in problems), problems
