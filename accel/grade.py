@@ -162,12 +162,14 @@ def format_gradebook(rows: list[NotebookGrade]) -> str:
     for r in rows:
         note = f"{r.manual_pending:g} pt await manual grading" if r.manual_pending else ""
         lines.append(f"{r.student:<{width}}  {r.notebook:<18}  {r.score:>5g} / {r.max_score:<5g}  {note}")
-        total = totals.setdefault(r.student, [0.0, 0.0])
+        total = totals.setdefault(r.student, [0.0, 0.0, 0.0])
         total[0] += r.score
         total[1] += r.max_score
+        total[2] += r.manual_pending
     lines.append("")
-    for student, (score, max_score) in totals.items():
-        lines.append(f"{student:<{width}}  {'TOTAL':<18}  {score:>5g} / {max_score:<5g}")
+    for student, (score, max_score, pending) in totals.items():
+        note = f"{pending:g} pt await manual grading" if pending else ""
+        lines.append(f"{student:<{width}}  {'TOTAL':<18}  {score:>5g} / {max_score:<5g}  {note}".rstrip())
     return "\n".join(lines)
 
 
