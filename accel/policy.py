@@ -163,7 +163,7 @@ def check_source(source: str, protected: frozenset[str] = frozenset()) -> list[V
     """Rule violations in one cell of learner code (empty list: the cell may run)."""
     try:
         tree = ast.parse(source)
-    except SyntaxError as err:
+    except SyntaxError:
         for number, line in enumerate(source.splitlines(), 1):
             if line.lstrip().startswith(("%", "!")):
                 return [Violation(number, "IPython magics and shell commands are not run by the grader")]

@@ -1,7 +1,6 @@
 """source/ and release/ are what the build makes from notebooks/, and release/ leaks nothing."""
 import json
 
-import pytest
 
 from accel.build import build_source, normalized, release
 from accel.lint import release_leaks

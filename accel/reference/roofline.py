@@ -17,7 +17,6 @@ import time
 
 import numpy as np
 
-from ..bench import pinned_threads
 from ..grading.roofline import MiB, last_level_cache_bytes
 
 
