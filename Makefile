@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: demo test build release grade clean venv
+.PHONY: demo test test-fast build release grade clean venv
 
 venv: $(STAMP)
 
@@ -18,19 +18,22 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 demo: $(STAMP)  ## build, release, grade the sample submissions, print the gradebook
-	$(PY) -m accel demo
+	$(PY) -m accel_instructor demo
 
 test: $(STAMP)  ## the whole suite, including real autograding of sample submissions
 	$(PY) -m pytest
 
+test-fast: $(STAMP)  ## the inner loop (under a minute): no nbgrader runs, no browser, no timing
+	$(PY) -m pytest -q -m "not nbgrader and not browser and not timing"
+
 build: $(STAMP)  ## notebooks/*.py -> source/acceleration/*.ipynb
-	$(PY) -m accel build
+	$(PY) -m accel_instructor build
 
 release: $(STAMP)  ## build, then the student notebooks in release/acceleration/
-	$(PY) -m accel release
+	$(PY) -m accel_instructor release
 
 grade: $(STAMP)  ## autograde everything in submitted/
-	$(PY) -m accel grade
+	$(PY) -m accel_instructor grade
 
 clean:  ## remove grading state (keeps .venv, source/ and release/)
 	rm -rf submitted autograded/*/ feedback gradebook.db grades.csv reports

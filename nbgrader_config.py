@@ -1,14 +1,17 @@
-"""nbgrader configuration for the Acceleration course (course root = this folder)."""
+"""nbgrader configuration for the Acceleration course (course root = this folder).
+
+Course id, gradebook and limits come from the one settings object, accel_instructor.settings.
+"""
 import os
 
+from accel_instructor.settings import load
+
+settings = load()
 c = get_config()  # noqa: F821 - provided by nbgrader
 
-c.CourseDirectory.course_id = "acceleration"
+c.CourseDirectory.course_id = settings.course_id
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
-c.CourseDirectory.db_url = os.environ.get(
-    "ACCEL_DB_URL",
-    "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db"),
-)
+c.CourseDirectory.db_url = settings.db_url(c.CourseDirectory.root)
 # Only notebooks belong in the assignment: a .py next to them would be copied to students verbatim.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.py", "*.png"]
 
@@ -27,18 +30,18 @@ c.GenerateAssignment.preprocessors = [
     "nbgrader.preprocessors.ClearMarkScheme",
     "nbgrader.preprocessors.ComputeChecksums",
     "nbgrader.preprocessors.CheckCellMetadata",
-    "accel.nbgrader_ext.RemoveJupytextMetadata",
+    "accel_instructor.nbgrader_ext.RemoveJupytextMetadata",
 ]
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
-# Per-cell limit; the whole-submission cap lives in the grading command (accel.grade).
-c.Execute.timeout = int(os.environ.get("ACCEL_CELL_TIMEOUT", "120"))
+# Per-cell limit; the whole-submission cap lives in the grading command (accel_instructor.grade).
+c.Execute.timeout = settings.cell_timeout_seconds
 c.Execute.interrupt_on_timeout = True
 
 # Feedback must not show hidden tests (nbgrader shows them by default).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
-    "accel.nbgrader_ext.HideTestTracebacks",
+    "accel_instructor.nbgrader_ext.HideTestTracebacks",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

@@ -1,7 +1,14 @@
-"""Support package of the Acceleration course: what learners import, and what the grader needs.
+"""The learner package of the Acceleration course: everything a student's notebooks import.
 
-Learners use :class:`Tensor`, :func:`benchmark` and :func:`pinned_threads`. The grader's helpers
-live in :mod:`accel.grading`; the instructor command line in :mod:`accel.cli`.
+* :class:`Tensor`, :func:`benchmark`, :func:`pinned_threads`, :func:`gflops`, :func:`gbs` - what
+  the exercises build on;
+* :mod:`accel.machine` - caches and memory of this machine, probed the same way in every notebook;
+* :mod:`accel.grading` - the helpers that test cells call (they hold no answers);
+* :mod:`accel.siblings` - notebook 04 loads your kernels from your notebooks 01-03;
+* :mod:`accel.policy` - the self-check: ``python -m accel.policy acceleration/*.ipynb``.
+
+It is shipped to students whole. The instructor's tooling (CLI, grading, the grader's reference
+baselines) is the separate package ``accel_instructor`` and never ships.
 """
 from .bench import Timing, benchmark, gbs, gflops, pinned_threads
 from .tensor import Tensor

@@ -26,11 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from accel.build import release  # noqa: E402
-from accel.course import Course  # noqa: E402
-from accel.grade import autograde_student, read_gradebook  # noqa: E402
-from accel.intake import load_rules, stage_student  # noqa: E402
-from accel.samples import Submission, load_spec, write_submission  # noqa: E402
+from accel_instructor.build import release  # noqa: E402
+from accel_instructor.course import Course  # noqa: E402
+from accel_instructor.grade import autograde_student, read_gradebook  # noqa: E402
+from accel_instructor.intake import load_rules, stage_student  # noqa: E402
+from accel_instructor.samples import Submission, load_spec, write_submission  # noqa: E402
 
 # Known-wrong answers whose speed or plausibility ratio should sit far on the failing side.
 SLOW_ANSWERS = ["01_matmul_loop_in_disguise", "02_chunked_power_cube", "03_ikj_is_ijk",

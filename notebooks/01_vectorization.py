@@ -328,7 +328,7 @@ else:
     print("naive_matmul is not ready, so there is nothing to compare with yet")
 print("The grader asks for at least 50x against its own loop baseline, on other inputs.")
 ### BEGIN HIDDEN TESTS
-from accel.reference.matmul import trusted_naive_matmul
+from accel_instructor.reference.matmul import trusted_naive_matmul
 
 _ratio = speed_ratio(_student, trusted_naive_matmul,
                      lambda seed: _fresh_pair(seed + 50, (48, 64), (64, 40)), repeats=5)

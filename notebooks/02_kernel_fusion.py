@@ -127,7 +127,7 @@ x = np.array(VISIBLE_X, dtype=np.float32)
 check_close(as_array(unfused_gelu(Tensor(x)), "unfused_gelu"), VISIBLE_GELU,
             rtol=1e-5, atol=1e-5, what="unfused_gelu on nine float32 values")
 ### BEGIN HIDDEN TESTS
-from accel.reference.fusion import reference_gelu
+from accel_instructor.reference.fusion import reference_gelu
 
 for _dtype in (np.float32, np.float64):
     for _x in gelu_cases(np.random.default_rng(2021), _dtype):
@@ -261,7 +261,7 @@ x = np.array(VISIBLE_X, dtype=np.float32)
 check_close(as_array(fused_gelu(Tensor(x)), "fused_gelu"), VISIBLE_GELU,
             rtol=1e-5, atol=1e-5, what="fused_gelu on nine float32 values")
 ### BEGIN HIDDEN TESTS
-from accel.reference.fusion import reference_gelu
+from accel_instructor.reference.fusion import reference_gelu
 
 for _dtype in (np.float32, np.float64):
     for _x in gelu_cases(np.random.default_rng(2022), _dtype):
@@ -380,7 +380,7 @@ check_close(as_array(chunked_gelu(Tensor(x), chunk_size=4), "chunked_gelu"), VIS
 check_close(as_array(chunked_gelu(Tensor(x)), "chunked_gelu"), VISIBLE_GELU,
             rtol=1e-5, atol=1e-5, what="chunked_gelu on 9 values, default chunk_size")
 ### BEGIN HIDDEN TESTS
-from accel.reference.fusion import reference_gelu
+from accel_instructor.reference.fusion import reference_gelu
 
 for _dtype in (np.float32, np.float64):
     for _x in gelu_cases(np.random.default_rng(2023), _dtype):
@@ -508,7 +508,7 @@ else:
     print("unfused_gelu is not ready, so there is nothing to compare with yet")
 print("The grader asks for at least 1.3x against its own eight-step baseline, on other inputs.")
 ### BEGIN HIDDEN TESTS
-from accel.reference.fusion import trusted_unfused_gelu
+from accel_instructor.reference.fusion import trusted_unfused_gelu
 
 _ratio = speed_ratio(_student, trusted_unfused_gelu,
                      lambda seed: _fresh_input(seed + 100, 4_000_037), repeats=5)
@@ -562,7 +562,7 @@ with quiet():  # numba may warn while it compiles; stderr would zero this cell
     got = as_array(compiled_gelu(Tensor(x)), "compiled_gelu")
 check_close(got, VISIBLE_GELU, rtol=1e-5, atol=1e-5, what="compiled_gelu on nine float32 values")
 ### BEGIN HIDDEN TESTS
-from accel.reference.fusion import reference_gelu
+from accel_instructor.reference.fusion import reference_gelu
 
 for _dtype in (np.float32, np.float64):
     for _x in gelu_cases(np.random.default_rng(2024), _dtype):

@@ -33,7 +33,6 @@
 # %%
 import math
 import os
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -54,48 +53,13 @@ GRADING = "NBGRADER_EXECUTION" in os.environ
 # most x86 and many Arm CPUs), never as single numbers.
 #
 # On Linux the kernel describes the caches of each CPU in
-# `/sys/devices/system/cpu/cpu0/cache/index*/`. The helper below reads them there. Elsewhere it
-# falls back to `os.sysconf` (values from the C library, which can be approximate) and, failing
-# that, to typical sizes that are clearly marked as assumptions: check the `source` column
-# before you trust a number.
+# `/sys/devices/system/cpu/cpu0/cache/index*/`. `accel.machine.cache_hierarchy` reads them
+# there (every notebook of the course uses it). Elsewhere it falls back to `os.sysconf` (values
+# from the C library, which can be approximate) and, failing that, to typical sizes that are
+# clearly marked as assumptions: check the `source` column before you trust a number.
 
 # %%
-def parse_cache_size(text: str) -> int:
-    """'48K' -> 49152, '32M' -> 33554432, '1024' -> 1024 (bytes)."""
-    text = text.strip().upper()
-    scale = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
-    return int(text.rstrip("KMG")) * scale
-
-
-def cache_hierarchy() -> list[dict]:
-    """Data and unified caches of CPU 0: level, type, size in bytes and where the size came from."""
-    caches = []
-    for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
-        try:
-            level = int((index / "level").read_text())
-            kind = (index / "type").read_text().strip()
-            size = parse_cache_size((index / "size").read_text())
-        except (OSError, ValueError):
-            continue
-        if kind in ("Data", "Unified"):
-            caches.append({"level": level, "type": kind, "bytes": size, "source": "sysfs"})
-    if caches:
-        return sorted(caches, key=lambda c: c["level"])
-    for level, kind, name in ((1, "Data", "SC_LEVEL1_DCACHE_SIZE"),
-                              (2, "Unified", "SC_LEVEL2_CACHE_SIZE"),
-                              (3, "Unified", "SC_LEVEL3_CACHE_SIZE")):
-        try:
-            size = os.sysconf(name)
-        except (AttributeError, ValueError, OSError):
-            continue
-        if size and size > 0:
-            caches.append({"level": level, "type": kind, "bytes": size, "source": "sysconf"})
-    if caches:
-        return caches
-    return [{"level": 1, "type": "Data", "bytes": 32 * 2**10, "source": "ASSUMED (typical)"},
-            {"level": 2, "type": "Unified", "bytes": 512 * 2**10, "source": "ASSUMED (typical)"},
-            {"level": 3, "type": "Unified", "bytes": 8 * 2**20, "source": "ASSUMED (typical)"}]
-
+from accel.machine import cache_hierarchy
 
 caches = cache_hierarchy()
 L1_BYTES = caches[0]["bytes"]
@@ -334,7 +298,7 @@ if _ijk_ready:
     print(f"matmul_ikj vs your matmul_ijk at 256x256: {ratio}")
 print("The grader asks for at least 5x against its own compiled i, j, p loop.")
 ### BEGIN HIDDEN TESTS
-from accel.reference.tiling import baseline_matmul_ijk
+from accel_instructor.reference.tiling import baseline_matmul_ijk
 
 with quiet():
     baseline_matmul_ijk(*_fresh_operands(0, 8, 8, 8))  # compile outside the timing

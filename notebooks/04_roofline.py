@@ -39,7 +39,7 @@ from threadpoolctl import threadpool_info
 
 from accel import benchmark, gflops
 from accel.grading import quiet
-from accel.grading.roofline import last_level_cache_bytes
+from accel.machine import last_level_cache_bytes
 
 # While nbgrader grades a submission it sets NBGRADER_EXECUTION; the exploratory
 # measurements then use smaller sizes so that grading stays quick.
@@ -277,7 +277,7 @@ assert np.isfinite(bw_first) and 0.1 < bw_first < 10_000, (
     f"few hundred GB/s")
 print(f"your triad: {bw_first:.1f} GB/s")
 ### BEGIN HIDDEN TESTS
-from accel.reference.roofline import trusted_bandwidth_gbs
+from accel_instructor.reference.roofline import trusted_bandwidth_gbs
 
 # Interleave the learner's and the grader's measurement and keep the best of each. Noise on a
 # shared machine only ever slows a measurement down, so the best of each rises towards the true
@@ -359,7 +359,7 @@ print(f"your matmul peak: {peak_first:.1f} GFLOP/s")
 # seconds (13 GFLOP/s instead of 250 was measured here, for a whole cell), while one-thread
 # products are unaffected. A wrong FLOP count or a timed set-up stays out of the band (0.26x).
 from accel.bench import pinned_threads
-from accel.reference.roofline import trusted_peak_gflops
+from accel_instructor.reference.roofline import trusted_peak_gflops
 
 _learner, _trusted = [], []
 with pinned_threads(1):

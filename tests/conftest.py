@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from accel.course import Course
+from accel_instructor.course import Course
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from accel.build import release
-from accel.grade import grade_class, read_gradebook
-from accel.samples import known_wrong, load_spec, pack, write_submission
+from accel_instructor.build import release
+from accel_instructor.grade import grade_class, read_gradebook
+from accel_instructor.samples import known_wrong, load_spec, pack, write_submission
 from conftest import ROOT, copy_course
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.nbgrader
 KNOWN_WRONG = sorted(p.stem for p in (ROOT / "tests" / "known_wrong").glob("*.py"))
 
 

@@ -22,12 +22,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from accel.samples import reference_code, solution_cells
+from accel_instructor.samples import reference_code, solution_cells
 from conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
-    pytest.mark.slow,
+    pytest.mark.browser,
     pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium); "
                                                 "the browser test needs it"),
 ]

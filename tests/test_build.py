@@ -1,9 +1,11 @@
 """source/ and release/ are what the build makes from notebooks/, and release/ leaks nothing."""
 import json
 
+import pytest
 
-from accel.build import build_source, normalized, release
-from accel.lint import release_leaks
+
+from accel_instructor.build import build_source, normalized, release
+from accel_instructor.lint import release_leaks
 
 
 def test_every_notebook_has_a_source_and_a_release(course):
@@ -13,6 +15,7 @@ def test_every_notebook_has_a_source_and_a_release(course):
     assert sorted(p.stem for p in course.release_dir.glob("*.ipynb")) == names
 
 
+@pytest.mark.nbgrader
 def test_committed_source_and_release_match_a_fresh_build(course, scratch_course):
     for path in scratch_course.source_dir.glob("*.ipynb"):
         path.unlink()
@@ -51,8 +54,8 @@ def test_leak_check_catches_a_leaky_release(scratch_course):
 
 def test_leak_check_catches_copied_solution_code(scratch_course):
     import nbformat
-    from accel.lint import solution_region
-    from accel.samples import solution_cells
+    from accel_instructor.lint import solution_region
+    from accel_instructor.samples import solution_cells
     name = "01_vectorization.ipynb"
     source = nbformat.read(scratch_course.source_dir / name, as_version=4)
     _, cell = next((gid, c) for gid, c in solution_cells(source) if gid == "naive_matmul")

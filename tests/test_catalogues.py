@@ -13,12 +13,12 @@ import os
 
 import pytest
 
-from accel.build import release
-from accel.grade import grade_class, read_gradebook
-from accel.samples import load_spec, write_submission
+from accel_instructor.build import release
+from accel_instructor.grade import grade_class, read_gradebook
+from accel_instructor.samples import load_spec, write_submission
 from conftest import ROOT, copy_course
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.nbgrader
 NOTEBOOKS = ["01_vectorization", "02_kernel_fusion"]
 TAMPERING = sorted(p.stem for p in (ROOT / "tests" / "tampering").glob("*.py"))
 BROKEN = sorted(p.stem for p in (ROOT / "tests" / "broken").glob("*.py"))

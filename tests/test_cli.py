@@ -1,4 +1,4 @@
-"""Every instructor command, run as an instructor runs it: `python -m accel ...` in a course folder."""
+"""Every instructor command, run as an instructor runs it: `python -m accel_instructor ...` in a course folder."""
 from __future__ import annotations
 
 import csv
@@ -10,14 +10,14 @@ import zipfile
 import nbformat
 import pytest
 
-from accel.samples import load_spec, write_submission
+from accel_instructor.samples import load_spec, write_submission
 from conftest import ROOT, copy_course
 
 COMMANDS = ["build", "release", "check", "publish", "collect", "grade", "report", "demo", "try"]
 
 
 def accel(*args, cwd, check=True, timeout=600):
-    proc = subprocess.run([sys.executable, "-m", "accel", *args], cwd=cwd, capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "accel_instructor", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"accel {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
@@ -42,6 +42,7 @@ def small_course(tmp_path):
     return copy_course(tmp_path / "course", notebooks=["01_vectorization"])
 
 
+@pytest.mark.nbgrader
 def test_build_release_and_quick_check(small_course):
     for path in small_course.source_dir.glob("*.ipynb"):
         path.unlink()
@@ -59,6 +60,7 @@ def test_check_reports_drift_and_fails(small_course):
     assert "FAIL source/ matches notebooks/" in proc.stdout and "run `make release`" in proc.stdout
 
 
+@pytest.mark.nbgrader
 def test_try_lists_graded_cells_and_known_wrong_expectations(small_course):
     out = accel("try", "01_vectorization", "--known-wrong",
                 str(ROOT / "tests/known_wrong/01_matmul_float64.py"), cwd=small_course.root).stdout
@@ -92,6 +94,7 @@ def test_collect_folder_zip_and_misnamed_files(small_course, tmp_path):
     assert "collected linus" in accel("collect", str(archive), cwd=small_course.root).stdout
 
 
+@pytest.mark.nbgrader
 def test_grade_then_report_and_publish(small_course, tmp_path):
     accel("release", cwd=small_course.root)
     for name in ("reference", "untouched", "partly_wrong"):
@@ -124,7 +127,7 @@ def test_grade_then_report_and_publish(small_course, tmp_path):
     assert refused.returncode == 2 and "is not empty" in refused.stderr
 
 
-@pytest.mark.slow
+@pytest.mark.nbgrader
 def test_demo_runs_the_whole_loop(small_course):
     out = accel("demo", cwd=small_course.root).stdout
     for step in ("1/4 build", "2/4 release", "3/4 collect", "4/4 grade"):

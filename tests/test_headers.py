@@ -2,7 +2,7 @@
 import nbformat
 import pytest
 
-from accel.lint import lint_course, lint_notebook
+from accel_instructor.lint import lint_course, lint_notebook
 
 
 def test_source_notebooks_pass_the_header_lint(course):

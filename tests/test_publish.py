@@ -8,10 +8,10 @@ import sys
 import nbformat
 import pytest
 
-from accel.lint import release_leaks
-from accel.publish import publish
-from accel.samples import reference_code, solution_cells
-from accel.trial import verdicts
+from accel_instructor.lint import release_leaks
+from accel_instructor.publish import publish
+from accel_instructor.samples import reference_code, solution_cells
+from accel_instructor.trial import verdicts
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def bundle(tmp_path_factory, course):
 def test_bundle_holds_no_answer_hidden_test_or_gradebook(bundle, course):
     files = [p for p in bundle.rglob("*") if p.is_file()]
     names = {p.relative_to(bundle).as_posix() for p in files}
-    assert not any(n.startswith(("source/", "accel/reference", "notebooks/", "tests/")) for n in names), names
+    assert not any(n.startswith(("source/", "accel_instructor/", "notebooks/", "tests/")) for n in names), names
     assert not any(n.endswith(("gradebook.db", "nbgrader_config.py")) for n in names)
     for path in files:
         text = path.read_text(errors="ignore")
@@ -67,13 +67,13 @@ def test_bundle_package_is_the_one_students_import(bundle):
     out = subprocess.run([sys.executable, "-c", AS_A_STUDENT + "import accel, accel.grading; print(accel.__file__)"],
                          env=env, capture_output=True, text=True, cwd="/")
     assert out.stdout.strip().startswith(str(bundle)), out
-    for grader_only in ("accel.reference", "accel.intake", "accel.cli"):
+    for grader_only in ("accel_instructor.reference", "accel_instructor.intake", "accel_instructor.cli"):
         missing = subprocess.run([sys.executable, "-c", AS_A_STUDENT + f"import {grader_only}"],
                                  env=env, capture_output=True, text=True, cwd="/")
         assert "ModuleNotFoundError" in missing.stderr, f"{grader_only} is importable from the bundle"
 
 
-@pytest.mark.slow
+@pytest.mark.nbgrader
 @pytest.mark.parametrize("name", ["01_vectorization", "02_kernel_fusion", "03_cache_tiling", "04_roofline"])
 def test_untouched_bundle_notebook_fails_only_where_unanswered(bundle, name, tmp_path):
     nb = _run_in_bundle(bundle, nbformat.read(bundle / "acceleration" / f"{name}.ipynb", 4), tmp_path)
@@ -86,7 +86,7 @@ def test_untouched_bundle_notebook_fails_only_where_unanswered(bundle, name, tmp
     assert all(not v.passed for v in verdicts(nb)), "a visible test passes without an answer"
 
 
-@pytest.mark.slow
+@pytest.mark.nbgrader
 @pytest.mark.parametrize("name", ["01_vectorization", "02_kernel_fusion", "03_cache_tiling", "04_roofline"])
 def test_answered_bundle_notebook_runs_clean(bundle, course, name, tmp_path):
     nb = nbformat.read(bundle / "acceleration" / f"{name}.ipynb", 4)

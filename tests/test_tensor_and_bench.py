@@ -41,6 +41,7 @@ def test_benchmark_reports_best_and_median():
     assert len(calls) >= 2 + 4 * timing.number
 
 
+@pytest.mark.timing
 def test_benchmark_measures_a_known_duration():
     timing = benchmark(time.sleep, 0.002, warmup=0, repeat=3, min_time=0)
     assert 0.0015 < timing.best < 0.05

@@ -1,5 +1,5 @@
 """Inputs and a small table of values for notebook 02's tests; the float64 reference and the
-eight-step baseline live in :mod:`accel.reference.fusion`."""
+eight-step baseline live in :mod:`accel_instructor.reference.fusion`."""
 from __future__ import annotations
 
 import math

@@ -1,37 +1,12 @@
-"""Cache size and figure readers for notebook 04 (the roofline); the grader's own roof
-measurements are in :mod:`accel.reference.roofline`.
+"""Figure readers for notebook 04 (the roofline); the grader's own roof
+measurements are in :mod:`accel_instructor.reference.roofline`.
 
 The figure readers only collect what an Axes holds (lines, marker positions, texts); the
 assertions about them live in the notebook's test cells.
 """
 from __future__ import annotations
 
-import glob
-import os
-
 import numpy as np
-
-
-MiB = 1 << 20
-
-
-def last_level_cache_bytes(default: int = 32 * MiB) -> int:
-    """Size in bytes of the largest CPU cache Linux reports for cpu0 (``default`` elsewhere)."""
-    sizes = []
-    for folder in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*"):
-        try:
-            with open(os.path.join(folder, "type")) as f:
-                if f.read().strip() == "Instruction":
-                    continue
-            with open(os.path.join(folder, "size")) as f:
-                text = f.read().strip().upper()
-        except OSError:
-            continue
-        scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
-        digits = text.rstrip("KMG")
-        if digits.isdigit():
-            sizes.append(int(digits) * scale)
-    return max(sizes) if sizes else default
 
 
 # ---------------------------------------------------------------------------------------------

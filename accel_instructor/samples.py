@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 
 from .build import notebook_from_source
+from .cells import grade_id, is_solution
 from .course import ASSIGNMENT, Course, CourseError
 
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
@@ -60,9 +61,8 @@ def reference_code(cell) -> str:
 
 def solution_cells(nb):
     for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("solution"):
-            yield meta["grade_id"], cell
+        if is_solution(cell):
+            yield grade_id(cell), cell
 
 
 def fill(nb, answers: dict[str, str], reference: dict[str, str] | None,
@@ -72,20 +72,20 @@ def fill(nb, answers: dict[str, str], reference: dict[str, str] | None,
     nb = copy.deepcopy(nb)
     for after, code in extra_cells:
         index = next((i for i, c in enumerate(nb.cells)
-                      if c.metadata.get("nbgrader", {}).get("grade_id") == after), None)
+                      if grade_id(c) == after), None)
         if index is None:
             raise CourseError(f"extra cell after unknown grade_id {after!r}")
         nb.cells.insert(index + 1, nbformat.v4.new_code_cell(code.strip("\n")))
-    cells = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if "nbgrader" in c.metadata}
+    cells = {grade_id(c): c for c in nb.cells if grade_id(c)}
     unknown = set(answers) - set(cells)
     if unknown:
         raise CourseError(f"answers for unknown cells {sorted(unknown)}; graded and solution "
                           f"cells are {sorted(cells)}")
-    for grade_id, cell in cells.items():  # a locked cell may be "answered" too: a rewritten test
-        if grade_id in answers:
-            cell.source = answers[grade_id].strip("\n")
-        elif reference is not None and grade_id in reference:
-            cell.source = reference[grade_id]
+    for gid, cell in cells.items():  # a locked cell may be "answered" too: a rewritten test
+        if gid in answers:
+            cell.source = answers[gid].strip("\n")
+        elif reference is not None and gid in reference:
+            cell.source = reference[gid]
     return nb
 
 
@@ -113,9 +113,9 @@ def write_submission(course: Course, submission: Submission, submitted_root: Pat
                 if "nbgrader" in cell.metadata:
                     cell.metadata.nbgrader["grade_id"] = "ps1_" + cell.metadata.nbgrader["grade_id"]
         elif damage.startswith(("delete:", "duplicate:")):
-            action, grade_id = damage.split(":", 1)
+            action, target_id = damage.split(":", 1)
             index = next(i for i, c in enumerate(filled.cells)
-                         if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+                         if grade_id(c) == target_id)
             if action == "delete":
                 del filled.cells[index]
             else:

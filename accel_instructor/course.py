@@ -10,10 +10,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-ASSIGNMENT = "acceleration"
-# What a working copy of the course needs (see Course.copy_to).
-COURSE_INPUTS = ("notebooks", "source", "release", "samples", "nbgrader_config.py", "tests/known_wrong")
-NOTEBOOKS = ("01_vectorization", "02_kernel_fusion", "03_cache_tiling", "04_roofline")
+from . import settings
+
+SETTINGS = settings.load()
+ASSIGNMENT = SETTINGS.assignment
 
 
 class CourseError(RuntimeError):
@@ -67,7 +67,7 @@ class Course:
 
     @property
     def db_url(self) -> str:
-        return os.environ.get("ACCEL_DB_URL", f"sqlite:///{self.root / 'gradebook.db'}")
+        return settings.load().db_url(self.root)
 
     def copy_to(self, dest: Path, notebooks: list[str] | None = None) -> "Course":
         """A copy of the course's inputs (no gradebook, no submissions) to grade in elsewhere.
@@ -76,7 +76,7 @@ class Course:
         """
         dest = Path(dest)
         dest.mkdir(parents=True, exist_ok=True)
-        for name in COURSE_INPUTS:
+        for name in SETTINGS.course_inputs:
             src = self.root / name
             if src.is_dir():
                 shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
@@ -92,10 +92,17 @@ class Course:
         return copy
 
     def notebook_sources(self) -> list[Path]:
-        return sorted(self.notebooks_dir.glob("[0-9][0-9]_*.py"))
+        """The sources of the settings' notebooks that this folder holds, in course order."""
+        paths = (self.notebooks_dir / f"{name}.py" for name in SETTINGS.notebook_names)
+        return [p for p in paths if p.is_file()]
 
     def notebook_names(self) -> list[str]:
         return [p.stem for p in self.notebook_sources()]
+
+    def unlisted_sources(self) -> list[Path]:
+        """Notebook sources in notebooks/ that the settings do not list (they would be skipped)."""
+        return sorted(p for p in self.notebooks_dir.glob("[0-9][0-9]_*.py")
+                      if p.stem not in SETTINGS.notebook_names)
 
     def nbgrader(self, *args: str, timeout: float | None = None, check: bool = True,
                  memory_bytes: int | None = None) -> subprocess.CompletedProcess:

@@ -6,9 +6,6 @@ from pathlib import Path
 
 from .course import ASSIGNMENT, Course, CourseError
 
-# What students import (visible tests included). Grader-side code, and the reference baselines
-# in accel/reference/ (which are answers to exercises), never leave the instructor's repository.
-STUDENT_MODULES = ("__init__.py", "tensor.py", "bench.py", "policy.py", "grading")
 STUDENT_README = """# Acceleration: CPU vectorization, kernel fusion, cache-aware tiling and the roofline model
 
 Four notebooks, each one technique, each measured on *your* machine:
@@ -69,19 +66,15 @@ def publish(course: Course, dest: Path, force: bool = False) -> Path:
         shutil.rmtree(dest)
     released = sorted(course.release_dir.glob("*.ipynb"))
     if not released:
-        raise CourseError("release/ is empty: run `python -m accel release` first")
+        raise CourseError("release/ is empty: run `python -m accel_instructor release` first")
     (dest / ASSIGNMENT).mkdir(parents=True)
     for path in released:
         shutil.copy2(path, dest / ASSIGNMENT / path.name)
-    package = dest / "accel"
-    package.mkdir()
-    installed = Path(__file__).resolve().parent  # the package this command runs from
-    for name in STUDENT_MODULES:
-        src = installed / name
-        if src.is_dir():
-            shutil.copytree(src, package / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(src, package / name)
+    # The learner package, whole: the instructor's tooling (accel_instructor, with the grader's
+    # reference baselines) is a separate package and never leaves this repository.
+    import accel
+    shutil.copytree(Path(accel.__file__).resolve().parent, dest / "accel",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     requirements = _bundle_requirements()
     (dest / "requirements.txt").write_text("\n".join(requirements) + "\n")
     (dest / "environment.yml").write_text(_environment_yml(requirements))

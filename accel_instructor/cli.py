@@ -1,4 +1,4 @@
-"""The instructor's command line: ``python -m accel <command>`` (or ``accel-course``).
+"""The instructor's command line: ``python -m accel_instructor <command>`` (or ``accel-course``).
 
 A term, in order: build -> release -> publish -> collect -> grade -> report.
 ``check`` proves the course before release; ``demo`` runs the whole loop on sample submissions.
@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from .course import Course, CourseError
+from .course import SETTINGS, Course, CourseError
 
 
 def cmd_build(course: Course, args) -> int:
@@ -198,10 +198,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--force", action="store_true", help="replace students already in submitted/")
     p = add("grade", cmd_grade, "autograde submitted/ (all or some students), then feedback, grades.csv and the report")
     p.add_argument("--student", action="append", help="grade only this student (repeatable)")
-    p.add_argument("--cap", type=float, default=600, help="seconds allowed per submission (default 600)")
+    p.add_argument("--cap", type=float, default=SETTINGS.cap_seconds,
+                   help=f"seconds allowed per submission (default {SETTINGS.cap_seconds:g}, ACCEL_CAP_SECONDS)")
     add("report", cmd_report, "rewrite grades.csv and reports/class_report.html from the gradebook")
     p = add("demo", cmd_demo, "build, release, grade the bundled sample submissions, print the gradebook")
-    p.add_argument("--cap", type=float, default=600, help="seconds allowed per submission (default 600)")
+    p.add_argument("--cap", type=float, default=SETTINGS.cap_seconds,
+                   help=f"seconds allowed per submission (default {SETTINGS.cap_seconds:g}, ACCEL_CAP_SECONDS)")
     p = add("try", cmd_try, "for authors: run one source notebook as the grader would and list each graded cell")
     p.add_argument("notebook", help="notebook name, e.g. 01_vectorization")
     p.add_argument("--known-wrong", metavar="FILE", help="swap in the answers of a tests/known_wrong/*.py file")

@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 
 from .course import ASSIGNMENT, Course
-from .policy import check_source, protected_names
+from accel.policy import check_source, protected_names
 
 STAGED = ".staged"
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import nbformat
 
+from .cells import grade_id
 from .samples import solution_cells
 
 FORBIDDEN_IN_RELEASE = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
@@ -90,7 +91,7 @@ def lint_course(source_dir: Path) -> list[str]:
         nb = nbformat.read(path, as_version=4)
         problems += lint_notebook(nb, path.name)
         for cell in nb.cells:
-            gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            gid = grade_id(cell)
             if gid and gid in owners and owners[gid] != path.name:
                 problems.append(f"{path.name}: grade_id {gid!r} is also used in {owners[gid]}")
             if gid:
@@ -110,8 +111,8 @@ def release_leaks(source_dir: Path, release_dir: Path) -> list[str]:
                 problems.append(f"{path.name}: contains {marker!r}")
         if "jupytext" in json.loads(text).get("metadata", {}):
             problems.append(f"{path.name}: carries jupytext pairing metadata")
-        if "accel.reference" in text:
-            problems.append(f"{path.name}: uses accel.reference, which students do not get "
+        if "accel_instructor" in text:
+            problems.append(f"{path.name}: uses accel_instructor, which students do not get "
                             f"(import it only inside ### BEGIN HIDDEN TESTS)")
         source = Path(source_dir) / path.name
         if not source.exists():
@@ -122,7 +123,7 @@ def release_leaks(source_dir: Path, release_dir: Path) -> list[str]:
                       for path in sorted(Path(release_dir).glob("*.ipynb"))
                       for c in nbformat.read(path, as_version=4).cells]
     for source in sorted(Path(source_dir).glob("*.ipynb")):
-        for grade_id, cell in solution_cells(nbformat.read(source, as_version=4)):
+        for gid, cell in solution_cells(nbformat.read(source, as_version=4)):
             if cell.cell_type != "code":
                 continue
             answer = _meaningful(solution_region(cell.source))
@@ -131,7 +132,7 @@ def release_leaks(source_dir: Path, release_dir: Path) -> list[str]:
                 where = next((name for name, lines in released_cells if _contains_run(lines, run)), None)
                 if where:
                     problems.append(f"{where}: {LEAK_RUN} consecutive solution lines of "
-                                    f"{source.stem}:{grade_id!r} appear in the release, from {run[0][:50]!r}")
+                                    f"{source.stem}:{gid!r} appear in the release, from {run[0][:50]!r}")
                     break
     return problems
 

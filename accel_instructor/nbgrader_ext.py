@@ -1,6 +1,8 @@
 """nbgrader preprocessors used by nbgrader_config.py."""
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from .cells import is_grade, is_solution
+
 
 class RemoveJupytextMetadata(NbGraderPreprocessor):
     """Drop jupytext pairing metadata so student notebooks are plain, unpaired notebooks."""
@@ -18,8 +20,7 @@ class HideTestTracebacks(NbGraderPreprocessor):
     """
 
     def preprocess_cell(self, cell, resources, index):
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+        if cell.cell_type == "code" and is_grade(cell) and not is_solution(cell):
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
                     output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]

@@ -8,6 +8,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 
+from .cells import grade_id
 from .course import ASSIGNMENT, Course, CourseError
 
 
@@ -19,9 +20,9 @@ def stable_cell_ids(nb: nbformat.NotebookNode, stem: str) -> None:
     """
     seen: set[str] = set()
     for index, cell in enumerate(nb.cells):
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id:
-            cell_id = grade_id[:64]
+        gid = grade_id(cell)
+        if gid:
+            cell_id = gid[:64]
         else:
             digest = hashlib.sha1(f"{stem}/{index}".encode()).hexdigest()[:8]
             cell_id = f"{stem[:2]}-{index:03d}-{digest}"

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from .course import ASSIGNMENT, Course, CourseError, NbgraderTimeout
+from .course import ASSIGNMENT, SETTINGS, Course, CourseError, NbgraderTimeout
 from .intake import STAGED, Finding, load_rules, stage_student
 
-DEFAULT_CAP_SECONDS = 600  # one whole submission; each cell also has c.Execute.timeout
-DEFAULT_MEMORY_BYTES = 8 << 30  # address-space limit of the grading kernel
+DEFAULT_CAP_SECONDS = SETTINGS.cap_seconds  # one whole submission; each cell also has a timeout
+DEFAULT_MEMORY_BYTES = SETTINGS.memory_bytes  # address-space limit of the grading kernel
 
 
 @dataclass
@@ -82,7 +82,7 @@ def reset_demo_state(course: Course, demo_students: list[str]) -> None:
     """Start the demo from a clean gradebook, refusing if it holds anyone but the demo's students."""
     db = course.root / "gradebook.db"
     if db.exists() and course.db_url.startswith("sqlite"):
-        with Gradebook(course.db_url, course_id="acceleration") as gb:
+        with Gradebook(course.db_url, course_id=SETTINGS.course_id) as gb:
             others = sorted({s.id for s in gb.students} - set(demo_students))
         if others:
             raise CourseError(
@@ -128,7 +128,7 @@ class NotebookGrade:
 def read_gradebook(course: Course) -> list[NotebookGrade]:
     """Every submitted notebook's scores, per graded cell, from nbgrader's gradebook."""
     rows = []
-    with Gradebook(course.db_url, course_id="acceleration") as gb:
+    with Gradebook(course.db_url, course_id=SETTINGS.course_id) as gb:
         for student in sorted(gb.students, key=lambda s: s.id):
             try:
                 submission = gb.find_submission(ASSIGNMENT, student.id)
@@ -194,7 +194,7 @@ def grade_class(course: Course, students: list[str] | None = None,
         raise CourseError(f"no submissions in {course.submitted_dir}/<student>/{ASSIGNMENT}/; "
                           f"put them there (or use `collect`) and run again")
     if course.db_url.startswith("sqlite") and not (course.root / "gradebook.db").exists():
-        raise CourseError("no gradebook.db yet: run `python -m accel release` first")
+        raise CourseError("no gradebook.db yet: run `python -m accel_instructor release` first")
     rules = load_rules(course)
     runs, findings = [], []
     for index, student in enumerate(students, 1):

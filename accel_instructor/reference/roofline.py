@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from ..grading.roofline import MiB, last_level_cache_bytes
+from accel.machine import MiB, last_level_cache_bytes
 
 
 def _best_single_call(fn, calls: int) -> float:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from nbclient import NotebookClient
 
+from .cells import grade_id, is_grade
 from .course import Course
 
 
@@ -37,8 +38,7 @@ def execute(nb, cwd, timeout: int = 120):
 def verdicts(nb) -> list[CellVerdict]:
     result = []
     for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if not meta.get("grade") or cell.cell_type != "code":
+        if not is_grade(cell) or cell.cell_type != "code":
             continue
         reason = ""
         for out in cell.get("outputs", []):
@@ -48,7 +48,7 @@ def verdicts(nb) -> list[CellVerdict]:
             if out.output_type == "stream" and out.name == "stderr":
                 reason = f"wrote to stderr: {out.text.strip()[:200]}"
                 break
-        result.append(CellVerdict(meta["grade_id"], meta.get("points", 0), not reason, reason))
+        result.append(CellVerdict(grade_id(cell), cell.metadata["nbgrader"].get("points", 0), not reason, reason))
     return result
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..grading.fusion import GELU_A, SQRT_2_OVER_PI
+from accel.grading.fusion import GELU_A, SQRT_2_OVER_PI
 
 
 def reference_gelu(x) -> np.ndarray:
