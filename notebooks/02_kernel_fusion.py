@@ -972,7 +972,7 @@ assert abs(q3_fused_bytes - 8) < 0.5, (
 
 # %% nbgrader={"grade": true, "grade_id": "test_q4_time_removed", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """Q4: fraction of the unfused time removed, from the two given times (checked to 1%)."""
-assert isinstance(q4_time_removed, (int, float, np.floating)), "q4_time_removed should be a number"
+assert isinstance(q4_time_removed, (int, float, np.integer, np.floating)), "q4_time_removed should be a number"
 assert 0 <= q4_time_removed <= 1, f"q4_time_removed should be a fraction between 0 and 1, got {q4_time_removed}"
 ### BEGIN HIDDEN TESTS
 assert abs(q4_time_removed - 0.6875) < 0.01 * 0.6875, (
