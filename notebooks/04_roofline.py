@@ -1054,7 +1054,43 @@ assert abs(q7_triad_bytes_per_element - _want) < 0.01 * _want, (
 # so only fewer bytes can help: fuse it into its neighbours or use a narrower type, which moves
 # the point to the right. The unfused GELU is the first thing to change: it is far below its
 # roof (a few percent to a few tens of percent) because every step is a pass over memory;
-# fusing it (chunked, or one compiled vectorisable loop) moves it straight up towards the
-# memory roof without changing its intensity. Large matmuls are compute-bound and already near
+# fusing it (chunked, or one compiled vectorisable loop) moves it up towards the memory roof at
+# the same compulsory intensity; its operational intensity rises from 9/84 to 9/8 FLOP/byte.
+# A compiled loop that calls the scalar library tanh is the counter-example: one pass, yet
+# lower than unfused NumPy, because its arithmetic is no longer vectorised. Large matmuls are compute-bound and already near
 # the compute roof; the loop matmuls have the same intensity but sit far below, which is a
 # cache-use problem (loop order, blocking), not a roofline limit.
+
+# %% [markdown]
+# ## Systems thinking (graded by hand)
+#
+# Answer two of the three, with numbers worked out from the counting rules of this notebook
+# (say which convention you use) and, where you can, your own measured roofs:
+#
+# 1. **Attention vs layer normalisation.** In a transformer layer with sequence length `L` and
+#    model width `d`, the attention scores `Q K^T` are an `(L x d) @ (d x L)` product; layer
+#    normalisation reads an `L x d` activation, does a handful of FLOPs per element, and writes
+#    it back. Estimate both intensities for `L = 2048`, `d = 1024`, float32. Which one is
+#    memory-bound on your roofline, and what does that say about where fusion pays off?
+# 2. **Convolution.** A 3 x 3 convolution with `C` input and `C` output channels on an
+#    `H x W` image does `2 * 9 * C * C * H * W` FLOPs. Estimate its compulsory intensity for
+#    `C = 64`, `H = W = 56`, float32 (input, weights and output each moved once). Is it closer
+#    to a GEMV or to a large GEMM?
+# 3. **Choosing hardware.** Two machines cost the same per hour: one has twice the FLOP/s, the
+#    other twice the memory bandwidth. Which would you pick to serve a language model one
+#    request at a time (batch 1), and which to train it with large batches? Use the GEMV/GEMM
+#    measurements above.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "reflection_systems_thinking", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
+# A model answer (any two). (1) Attention scores: `2 L^2 d` FLOPs over `4 (2 L d + L^2)` bytes,
+# for L = 2048, d = 1024 about 8.6e9 / 3.4e7, roughly 250 FLOP/byte: compute-bound on any CPU
+# roofline. Layer normalisation: some 5-10 FLOPs per element over 8 bytes per element (read
+# and write once), about 1 FLOP/byte or less: memory-bound, like GELU, so it is the kind of
+# kernel that gains from being fused into its neighbours (one pass instead of several), while
+# the matmul-like parts gain from better compute. (2) Convolution: 2 * 9 * 64 * 64 * 56 * 56 =
+# 2.3e8 FLOPs over 4 * (64 * 56 * 56 * 2 + 9 * 64 * 64) bytes, about 1.8e6 bytes: about
+# 130 FLOP/byte, much closer to a large GEMM (each weight is reused at every pixel, each pixel
+# by every output channel). (3) Batch 1 serving is a GEMV at about 0.5 FLOP/byte: it is
+# limited by bandwidth, so the machine with twice the bandwidth serves about twice as fast;
+# large-batch training is GEMM-dominated and compute-bound, so the machine with twice the FLOP/s
+# wins there. The answer quotes the learner's measured GEMV and GEMM points to support this.
