@@ -451,13 +451,13 @@ for _shape, _dtype, _chunk in [((3, 701, 997), np.float64, 10_000),
 # ### Choosing the chunk size
 #
 # Too small, and the fixed cost of each NumPy call (checking arguments, choosing a loop) is
-# paid for very little work: nine calls per chunk, each costing roughly as much as processing
-# a few thousand elements. Too large, and the scratch buffers no longer fit in any cache, so
-# every pass goes to main memory again. In between, the buffers live in *some* cache level
-# (not necessarily the smallest) and the call cost is spread thin. The sweep below times
-# `chunked_gelu` for several chunk sizes against the eight-step version on the same input.
-# Pick your default from where the curve is low, and check that it is not at the edge of the
-# sweep.
+# paid for very little work: nine calls per chunk, each with the same fixed cost whether the
+# chunk holds ten elements or a million. Too large, and the scratch buffers no longer fit in
+# any cache, so every pass goes to main memory again. In between, the buffers live in *some*
+# cache level (not necessarily the smallest) and the call cost is spread thin. The sweep below
+# times `chunked_gelu` for several chunk sizes against the eight-step version on the same
+# input. Pick your default from where the curve is low, and check that it is not at the edge
+# of the sweep.
 
 # %%
 chunk_sizes = [4096, 65536, 262144] if GRADING else [256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304]
