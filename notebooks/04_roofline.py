@@ -934,6 +934,54 @@ plt.show()
 # roof was measured in a noisy moment. The roofs are measurements, with their own error.
 
 # %% [markdown]
+# ## Where the memory roof comes from: one roof per cache level
+#
+# The memory roof above is the bandwidth of main memory, because the arrays were made larger
+# than every cache. A kernel whose data fits in a cache sees a higher roof. The sweep below
+# reads arrays of growing size over and over with a compiled, vectorised sum (one thread), and
+# reports the read bandwidth for each *working set*. Expect plateaus, one per cache level, and
+# a drop each time the working set outgrows a level; the dashed line marks the largest cache
+# Linux reports. (Skipped while grading: it takes a few seconds.)
+
+# %%
+@njit(cache=False, fastmath=True)
+def read_sum(v, reps):
+    """Sum of v, reps times over: reps * v.nbytes bytes read, no writes."""
+    total = v.dtype.type(0)
+    for _ in range(reps):
+        for i in range(v.size):
+            total += v[i]
+    return total
+
+
+if GRADING:
+    print("working-set sweep: skipped while grading")
+else:
+    ws_bytes = [2**k for k in range(14, 29, 1) if 2**k <= max(256 * 2**20, 4 * last_level_cache_bytes())]
+    ws_rate = []
+    big = np.ones(max(ws_bytes) // 4, dtype=np.float32)
+    read_sum(big[:64], 1)  # compile
+    for nbytes in ws_bytes:
+        v = big[: nbytes // 4]
+        reps = max(1, (256 * 2**20) // nbytes)  # about 256 MiB read per sample
+        seconds = benchmark(read_sum, v, reps, repeat=5, min_time=0, threads=1).best
+        ws_rate.append(reps * nbytes / seconds / 1e9)
+    del big
+    fig_ws, ax_ws = plt.subplots(figsize=(6, 4))
+    ax_ws.plot(ws_bytes, ws_rate, marker="o")
+    ax_ws.axvline(last_level_cache_bytes(), linestyle="--", color="gray", label="largest cache")
+    ax_ws.axhline(bandwidth, linestyle=":", color="black", label="memory roof B (triad)")
+    ax_ws.set_xscale("log", base=2)
+    ax_ws.set_yscale("log")
+    ax_ws.set(xlabel="working set (bytes)", ylabel="read bandwidth (GB/s)",
+              title="Read bandwidth against working-set size, 1 thread")
+    ax_ws.grid(True, which="both", alpha=0.3)
+    ax_ws.legend()
+    plt.show()
+    for nbytes, rate in zip(ws_bytes, ws_rate):
+        print(f"{nbytes / 2**10:>10,.0f} KiB: {rate:7.1f} GB/s")
+
+# %% [markdown]
 # ## Check your understanding
 #
 # Answer with numbers (Python expressions are fine). Count float32 values as 4 bytes, and count
@@ -962,6 +1010,12 @@ plt.show()
 # **Q7.** `measure_bandwidth_gbs` runs the triad as two NumPy calls on float64 arrays. How many
 # bytes per element does one triad move, by this notebook's count? Store it in
 # `q7_triad_bytes_per_element`.
+#
+# **Q8.** More cores only speed up the part of a program that runs in parallel (Amdahl's law:
+# with a fraction `f` parallel and `n` cores, the speed-up is `1 / ((1 - f) + f / n)`). A
+# program is 90% parallel; what speed-up does it get on 8 cores? Store it in
+# `q8_amdahl_speedup`. (And a memory-bound kernel gains only what the extra cores add to the
+# memory roof: compare your one-thread and all-threads triads above.)
 
 # %% nbgrader={"grade": false, "grade_id": "answers_roofline_intensities", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
@@ -972,10 +1026,11 @@ q4_ai_gemv = 2 * 4096 * 4096 / (4 * (4096 * 4096 + 4096 + 4096))
 q5_ai_gemm_batch64 = 2 * 64 * 4096 * 4096 / (4 * (4096 * 4096 + 64 * 4096 + 64 * 4096))
 q6_ai_gelu_unfused_operational = 9 / 84
 q7_triad_bytes_per_element = 5 * 8
+q8_amdahl_speedup = 1 / ((1 - 0.9) + 0.9 / 8)
 ### END SOLUTION
 print(f"Q1: {q1_ai_add:.4f}   Q2: {q2_ai_gelu:.4f}   Q3: {q3_ai_matmul_512:.2f} FLOP/byte")
 print(f"Q4: {q4_ai_gemv:.4f}   Q5: {q5_ai_gemm_batch64:.2f}   Q6: {q6_ai_gelu_unfused_operational:.4f} "
-      f"FLOP/byte   Q7: {q7_triad_bytes_per_element} bytes")
+      f"FLOP/byte   Q7: {q7_triad_bytes_per_element} bytes   Q8: {q8_amdahl_speedup:.2f}x")
 
 # %% nbgrader={"grade": true, "grade_id": "test_roofline_q1_ai_add", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """Q1: arithmetic intensity of a float32 element-wise add (checked to 1%)."""
@@ -1038,6 +1093,15 @@ assert isinstance(q7_triad_bytes_per_element, (int, float, np.integer, np.floati
 _want = 40
 assert abs(q7_triad_bytes_per_element - _want) < 0.01 * _want, (
     f"q7_triad_bytes_per_element: got {q7_triad_bytes_per_element}; two calls: read c and write a, then read a, read b and write a; 8 bytes each")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_roofline_q8_amdahl", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Q8: Amdahl speed-up of a 90% parallel program on 8 cores (checked to 1%)."""
+assert isinstance(q8_amdahl_speedup, (int, float, np.integer, np.floating)), "q8_amdahl_speedup should be a number"
+### BEGIN HIDDEN TESTS
+_want = 1 / (0.1 + 0.9 / 8)
+assert abs(q8_amdahl_speedup - _want) < 0.01 * _want, (
+    f"q8_amdahl_speedup: got {q8_amdahl_speedup}; 1 / ((1 - f) + f / n) with f = 0.9, n = 8")
 ### END HIDDEN TESTS
 
 # %% [markdown]
