@@ -254,7 +254,7 @@ def one_expression_gelu(x: Tensor) -> Tensor:
 
     x: any shape, float32 or float64. Returns the same shape and dtype (float32 in, float32 out).
     Cost: the same 9 FLOPs and 9 NumPy operations per element as unfused_gelu; NumPy still
-    runs them one pass over memory at a time (about 84 bytes per float32 element).
+    runs them one pass over memory at a time.
     """
     ### BEGIN SOLUTION
     v = x.data
