@@ -47,11 +47,10 @@ def main() -> int:
         # the kernel name may contain spaces: the last eight columns are words and numbers
         name = " ".join(parts[:-8])
         md.append(f"| {name} | " + " | ".join(parts[-8:]) + " |")
-    md += [""] + [line for line in lines[3:] if line.startswith("fused_gelu moves")]
+    md += [""] + [line for line in lines[3:] if line.startswith("fused_gelu_loop moves")]
+    markers = ("FMA loop, one thread", "ridge point", "thread(s): compiled triad", "FLOP/byte   GFLOP/s", "KiB:")
     extra = [out.text for cell in nb.cells for out in cell.get("outputs", [])
-             if out.get("name") == "stdout" and ("FMA loop" in out.get("text", "")
-                                                 or "ridge point" in out.get("text", "")
-                                                 or "thread(s): memory roof" in out.get("text", ""))]
+             if out.get("name") == "stdout" and any(m in out.get("text", "") for m in markers)]
     md += ["", "```"] + [t.strip() for t in extra] + ["```"]
     out = ROOT / "bench" / "results" / "roofline.md"
     out.parent.mkdir(parents=True, exist_ok=True)
