@@ -47,7 +47,9 @@ def load_spec(path: Path) -> Submission:
     fields = {attr: spec.get(key, {}) for key, attr in keys.items()}
     if "NOTEBOOK" in spec:  # a one-notebook spec: every dict is about that notebook
         notebook = spec["NOTEBOOK"]
-        fields = {attr: ({notebook: value} if value else {}) for attr, value in fields.items()}
+        # LOSES = [] is kept: a correct variant that must keep every point
+        fields = {attr: ({notebook: value} if value or (attr == "loses" and "LOSES" in spec) else {})
+                  for attr, value in fields.items()}
     fields["loses"] = {k: list(v) for k, v in fields["loses"].items()}
     return Submission(student=spec.get("STUDENT", Path(path).stem), base=spec.get("BASE", "reference"),
                       description=doc[0] if doc else "", **fields)

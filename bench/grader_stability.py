@@ -33,8 +33,9 @@ from accel_instructor.intake import load_rules, stage_student  # noqa: E402
 from accel_instructor.samples import Submission, load_spec, write_submission  # noqa: E402
 
 # Known-wrong answers whose speed or plausibility ratio should sit far on the failing side.
-SLOW_ANSWERS = ["01_matmul_loop_in_disguise", "02_chunked_power_cube", "03_ikj_is_ijk",
-                "04_bandwidth_output_bytes", "04_peak_times_setup"]
+SLOW_ANSWERS = ["01_matmul_loop_in_disguise", "02_chunked_power_cube", "02_fused_scalar_tanh",
+                "02_fused_is_one_expression", "03_ikj_is_ijk", "04_bandwidth_output_bytes",
+                "04_bandwidth_three_sweeps", "04_peak_times_setup", "04_peak_n_cubed"]
 
 
 def grade_once(course: Course, rules, student: str, log: Path) -> dict:

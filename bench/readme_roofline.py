@@ -38,15 +38,20 @@ def main() -> int:
     lines = table.strip().splitlines()
     md = [f"Command: `python bench/readme_roofline.py` ({time.strftime('%Y-%m-%d')}, "
           f"notebook 04 ran in {seconds:.0f} s)", "", lines[0], "",
-          "| kernel | FLOP/byte | GFLOP/s | roof at that intensity (GFLOP/s) | fraction of roof | bound by |",
-          "|---|---|---|---|---|---|"]
+          "| kernel | dtype | compulsory FLOP/byte | operational FLOP/byte | GFLOP/s | roof at that intensity (GFLOP/s) | fraction of roof | fraction of FMA peak | bound by |",
+          "|---|---|---|---|---|---|---|---|---|"]
     for line in lines[3:]:
         parts = line.split()
-        if len(parts) < 6:
-            continue
-        # the kernel name may contain spaces: the last five columns are numbers and a word
-        name = " ".join(parts[:-5])
-        md.append(f"| {name} | " + " | ".join(parts[-5:]) + " |")
+        if not parts:
+            break  # the table ends at the first blank line
+        # the kernel name may contain spaces: the last eight columns are words and numbers
+        name = " ".join(parts[:-8])
+        md.append(f"| {name} | " + " | ".join(parts[-8:]) + " |")
+    md += [""] + [line for line in lines[3:] if line.startswith("fused_gelu_loop moves")]
+    markers = ("FMA loop, one thread", "ridge point", "thread(s): compiled triad", "FLOP/byte   GFLOP/s", "KiB:")
+    extra = [out.text for cell in nb.cells for out in cell.get("outputs", [])
+             if out.get("name") == "stdout" and any(m in out.get("text", "") for m in markers)]
+    md += ["", "```"] + [t.strip() for t in extra] + ["```"]
     out = ROOT / "bench" / "results" / "roofline.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(md) + "\n")

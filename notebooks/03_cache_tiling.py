@@ -350,6 +350,7 @@ def tile_size_for_cache(cache_bytes: int, itemsize: int = 4, n_tiles: int = 3) -
 # %% nbgrader={"grade": true, "grade_id": "test_tile_size_for_cache", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """tile_size_for_cache: largest power-of-two tile, as an int, for several caches and item sizes."""
 got = tile_size_for_cache(32 * 2**10, itemsize=8, n_tiles=3)
+assert isinstance(got, (int, np.integer)), f"tile_size_for_cache should return an int (32.0 is a float), got {type(got).__name__}"
 assert got == 32, f"tile_size_for_cache(32 KiB, itemsize=8, n_tiles=3): expected 32, got {got!r}"
 ### BEGIN HIDDEN TESTS
 for _args, _expected in [((2**20, 4, 3), 256), ((48 * 2**10, 8, 3), 32),
@@ -369,6 +370,8 @@ from accel.grading import expect_value_error
 
 with expect_value_error(what="tile_size_for_cache(0)"):
     tile_size_for_cache(0)
+with expect_value_error(what="tile_size_for_cache(11, itemsize=4, n_tiles=3): too small for T = 1"):
+    tile_size_for_cache(11, 4, 3)
 ### BEGIN HIDDEN TESTS
 for _args in [(-4096, 4, 3), (4096, 0, 3), (4096, 4, 0), (4096, -8, 3), (11, 4, 3), (1, 8, 1)]:
     with expect_value_error(what=f"tile_size_for_cache{_args}"):
@@ -499,7 +502,9 @@ for n in block_sizes:
 #   create the result with that dtype);
 # * raise `ValueError` when an input is not 2-D or the inner dimensions differ (the message
 #   shows **both shapes**, as in notebook 01), and when `tile_size` is not a positive integer
-#   (the message names `tile_size`).
+#   (the message names `tile_size`). "Not a positive integer" includes `0`, `-8`, `2.5` and
+#   `None`: check the type before comparing, since `None < 1` raises `TypeError`, not
+#   `ValueError`.
 #
 # The grader checks the tiling itself: it passes arrays that write down the shape of every
 # product they take part in. Multiply slices of `a.data` and `b.data` directly; a copy made with
@@ -608,8 +613,9 @@ from accel.grading import expect_value_error
 
 with expect_value_error("(3, 4)", "(5, 2)", what="tiled_matmul((3, 4), (5, 2))"):
     tiled_matmul(Tensor(np.zeros((3, 4))), Tensor(np.zeros((5, 2))))
-with expect_value_error("tile_size", what="tiled_matmul(..., tile_size=0)"):
-    tiled_matmul(Tensor(np.zeros((4, 4))), Tensor(np.zeros((4, 4))), tile_size=0)
+for tile in (0, None):
+    with expect_value_error("tile_size", what=f"tiled_matmul(..., tile_size={tile!r})"):
+        tiled_matmul(Tensor(np.zeros((4, 4))), Tensor(np.zeros((4, 4))), tile_size=tile)
 ### BEGIN HIDDEN TESTS
 for _sa, _sb in [((2, 3, 4), (4, 5)), ((6,), (6, 2)), ((3, 3), (3,)), ((7, 2), (3, 7))]:
     with expect_value_error(str(_sa), str(_sb), what=f"tiled_matmul({_sa}, {_sb})"):
