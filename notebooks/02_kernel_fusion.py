@@ -801,7 +801,7 @@ with quiet():
 check_close(got, np.where(x > 0, x, 0.0), rtol=1e-5, atol=1e-5,
             what="fused_gelu on huge float32 values (x for large x, 0 for very negative x)")
 ### BEGIN HIDDEN TESTS
-from accel.reference.fusion import reference_gelu
+from accel_instructor.reference.fusion import reference_gelu
 
 for _dtype in (np.float32, np.float64):
     for _x in gelu_cases(np.random.default_rng(2025), _dtype):
@@ -881,7 +881,7 @@ else:
     print("chunked_gelu is not ready, so there is nothing to compare with yet")
 print("The grader asks for at least 1.0x against its own chunked GELU, on other inputs.")
 ### BEGIN HIDDEN TESTS
-from accel.reference.fusion import trusted_chunked_gelu
+from accel_instructor.reference.fusion import trusted_chunked_gelu
 
 _ratio = speed_ratio(_student_fused, trusted_chunked_gelu,
                      lambda seed: _fresh_gelu_input(seed + 100, 4_000_037), repeats=5)
