@@ -34,6 +34,11 @@
 # `exec`, `eval`, `getattr`, `open`, `global`, `__dunder__` names, magics or shell commands. No
 # kernel in this course needs any of them. To check a notebook before you hand it in, run
 # `python -m accel.policy 01_vectorization.ipynb` in a terminal.
+#
+# **Memory.** Each notebook of this course, solved, runs within 2 GiB (the size of a Binder
+# session). Arrays meant to be larger than your caches are sized from your caches and capped
+# to fit that budget (`accel.machine.array_bytes_beyond_caches`); a printed note says when the
+# cap keeps part of a measurement in cache.
 
 # %%
 import os

@@ -26,6 +26,11 @@
 #
 # **How to work.** Fill in the cells marked `# YOUR CODE HERE`, then run the test cell right
 # below. The visible tests give quick feedback; the grader runs more tests on other inputs.
+#
+# **Memory.** Each notebook of this course, solved, runs within 2 GiB (the size of a Binder
+# session). Arrays meant to be larger than your caches are sized from your caches and capped
+# to fit that budget (`accel.machine.array_bytes_beyond_caches`); a printed note says when the
+# cap keeps part of a measurement in cache.
 
 # %%
 import io
@@ -39,7 +44,7 @@ from threadpoolctl import threadpool_info
 
 from accel import benchmark, gflops
 from accel.grading import quiet
-from accel.machine import last_level_cache_bytes
+from accel.machine import array_bytes_beyond_caches, last_level_cache_bytes, memory_budget_bytes
 
 # While nbgrader grades a submission it sets NBGRADER_EXECUTION; the exploratory
 # measurements then use smaller sizes so that grading stays quick.
@@ -50,7 +55,8 @@ print(f"Python {platform.python_version()}, NumPy {np.__version__}, {os.cpu_coun
 for pool in blas:
     print(f"BLAS: {pool['internal_api']} {pool.get('version')}, "
           f"{pool['num_threads']} thread(s), built for {pool.get('architecture')}")
-print(f"largest cache reported for cpu0: {last_level_cache_bytes() / 2**20:.0f} MiB")
+print(f"largest cache reported for cpu0: {last_level_cache_bytes() / 2**20:.0f} MiB; "
+      f"memory budget {memory_budget_bytes() / 2**30:.1f} GiB")
 
 # %% [markdown]
 # ## Two ways to be slow
@@ -214,6 +220,8 @@ for _shape in [(1,), (17,), (3, 4)]:
 # * **Arrays well beyond the last-level cache.** Otherwise part of the data comes from cache
 #   and you measure the cache, not memory. Use at least 64 MiB per array, and at least twice the
 #   largest cache (the setup cell printed it), with all three arrays allocated before timing.
+#   `array_bytes_beyond_caches(arrays=3)` (imported above) gives exactly that size in bytes,
+#   capped so that the three arrays fit in the memory budget.
 # * **A preallocated output.** `a = b + s * c` allocates two new arrays every call, and fresh
 #   memory costs page faults the first time it is touched. Write into `a` with `out=`.
 # * **Honest byte counting.** NumPy cannot do the triad in one pass. It runs
@@ -233,9 +241,9 @@ for _shape in [(1,), (17,), (3, 4)]:
 # ## Exercise 3 · `measure_bandwidth_gbs`
 #
 # Write `measure_bandwidth_gbs()` following the three points above. Return the best triad rate
-# in GB/s (1e9 bytes per second). Keep the memory it uses under 1 GiB, and keep it quick (well
-# under a second) when `GRADING` is set. `last_level_cache_bytes()` (imported above) gives the
-# cache size in bytes.
+# in GB/s (1e9 bytes per second). Keep the memory it uses within the budget (size the arrays
+# with `array_bytes_beyond_caches(arrays=3)`), and keep it quick (well under a second) when
+# `GRADING` is set.
 #
 # The grader checks the result against its own measurement of memory bandwidth, made in the same
 # cell with different code; yours must be within 0.5x to 1.5x of it.
@@ -244,14 +252,15 @@ for _shape in [(1,), (17,), (3, 4)]:
 def measure_bandwidth_gbs(repeat: int | None = None) -> float:
     """Main-memory bandwidth in GB/s from a NumPy triad a = b + s * c, one thread.
 
-    Arrays: float64, max(64 MiB, 2 x last-level cache) each, allocated and touched before
+    Arrays: float64, array_bytes_beyond_caches(arrays=3) each (max(64 MiB, 2 x last-level
+    cache), capped by the memory budget), allocated and touched before
     timing; output preallocated. Bytes per triad: 5 * n * 8 (two passes: read c, write a;
     read a, read b, write a). Returns the best of ``repeat`` single-call timings.
     """
     ### BEGIN SOLUTION
     if repeat is None:
         repeat = 10 if GRADING else 20
-    n = max(64 * 2**20, 2 * last_level_cache_bytes()) // 8
+    n = array_bytes_beyond_caches(arrays=3) // 8
     a = np.zeros(n)
     b = np.full(n, 1.0)
     c = np.full(n, 2.0)
@@ -600,8 +609,10 @@ for notebook, names in [("01_vectorization.ipynb", ["naive_matmul"]),
     yours.update(found)
     notes += why
 
-# float32 elements: at least 32 MiB (grading) or 64 MiB per array, and twice the cache outside grading
-n_elem = max((8 if GRADING else 16) * 2**20, (1 if GRADING else 2) * last_level_cache_bytes() // 4)
+# float32 elements: at least 32 MiB (grading) or 64 MiB per array, and twice the cache outside
+# grading; the unfused GELU keeps about twelve such arrays alive, all within the memory budget
+n_elem = array_bytes_beyond_caches(arrays=12, times_llc=1 if GRADING else 2,
+                                   at_least=(32 if GRADING else 64) * 2**20) // 4
 x = np.random.default_rng(1).standard_normal(n_elem).astype(np.float32)
 y = np.random.default_rng(2).standard_normal(n_elem).astype(np.float32)
 out = np.empty_like(x)
