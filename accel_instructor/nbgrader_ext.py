@@ -76,3 +76,37 @@ class ExplainStubs(NbGraderPreprocessor):
         if cell.cell_type == "code" and is_solution(cell) and STUB in cell.source:
             cell.source = explained_stub(cell.source)
         return cell, resources
+
+
+class RecordProtectedNames(NbGraderPreprocessor):
+    """First in generate_assignment, while the hidden tests and solutions are still there:
+    store the names the grader's intake protects for this notebook (``accel.policy`` reads them,
+    so the learner's self-check protects exactly what the grader does)."""
+
+    def preprocess(self, nb, resources):
+        from accel.policy import protected_names
+
+        from .intake import _module_level_bindings
+        answers, instructor = set(), []
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            if is_solution(cell):
+                answers |= _module_level_bindings(cell.source)
+            else:
+                instructor.append(cell.source)
+        nb.metadata.setdefault("accel", {})["protected"] = sorted(protected_names(instructor, answers))
+        return nb, resources
+
+
+class RecordCourseCells(NbGraderPreprocessor):
+    """Last in generate_assignment: fingerprints of the course's own code cells as released. The
+    grader's intake runs those unchecked when they come back unchanged; ``accel.policy`` skips
+    them the same way."""
+
+    def preprocess(self, nb, resources):
+        from accel.policy import course_cell_fingerprint
+        prints = sorted({course_cell_fingerprint(c.source) for c in nb.cells
+                         if c.cell_type == "code" and not is_solution(c)})
+        nb.metadata.setdefault("accel", {})["course_cells"] = prints
+        return nb, resources
