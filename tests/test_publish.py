@@ -186,10 +186,16 @@ def test_solved_bundle_notebooks_run_clean_in_their_own_venv(bundle, course, stu
         graded_stderr = [s for s in result["stderr"] if s["role"] == "test"]
         assert graded_stderr == [], f"solved {name}: a graded cell writes to stderr (0 points): {graded_stderr}"
         assert result["probe"]["peak_kib"] * 1024 < BUDGET, (name, result["probe"]["peak_kib"])
+        printed = printed_text(folder / f"{name}.executed.ipynb")
+        assert "skipped:" not in printed, f"solved {name}: a demonstration was skipped"
     # notebook 04 found the learner's kernels of 01-03 (no "not on the plot" notes)
-    roofline = nbformat.read(folder / "04_roofline.executed.ipynb", as_version=4)
-    text = "".join(o.get("text", "") for c in roofline.cells for o in c.get("outputs", []))
+    text = printed_text(folder / "04_roofline.executed.ipynb")
     assert "not on the plot" not in text and "GELU chunked" in text and "ikj loop" in text
+
+
+def printed_text(path: Path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
 
 
 def answer_names(course, name: str) -> set[str]:
@@ -210,12 +216,18 @@ def test_untouched_bundle_notebooks_fail_only_in_exercises_with_a_hint(bundle, c
         assert result["errors"], f"untouched {name} raised nothing: are the stubs gone?"
         for error in result["errors"]:
             assert error["role"] in ("solution", "test"), (
-                f"untouched {name}: a cell that is not an exercise fails: {error}")
+                f"untouched {name}: a cell that is not an exercise fails (demonstrations should "
+                f"skip unfinished kernels with `with skip_unfinished():`): {error}")
+            # the message, not the helpers' internals: a short traceback
+            assert error["traceback_lines"] <= 12, f"untouched {name}: a long traceback: {error}"
             assert error["ename"] in ("NotImplementedError", "NameError"), error
             hinted = re.findall(r"\w+", error["evalue"])
             assert set(hinted) & names, f"untouched {name}: the error names nothing to write: {error}"
             if error["ename"] == "NotImplementedError":
                 assert "YOUR CODE HERE" in error["evalue"], error
+        skipped = [line for line in printed_text(folder / f"{name}.executed.ipynb").splitlines()
+                   if line.startswith("skipped: ")]
+        assert skipped and all("not written yet" in s or "not defined" in s for s in skipped), skipped
 
 
 @pytest.mark.nbgrader

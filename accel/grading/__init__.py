@@ -31,6 +31,7 @@ def as_array(result, what: str = "result") -> np.ndarray:
     The types are checked exactly: a subclass could override ``dtype`` or comparisons and make
     a wrong answer look right.
     """
+    __tracebackhide__ = True  # IPython then shows the message, not this helper
     if type(result) is not Tensor:
         raise AssertionError(
             f"{what}: expected a Tensor, got {type(result).__name__}. "
@@ -47,6 +48,7 @@ def as_array(result, what: str = "result") -> np.ndarray:
 def check_close(got, expected, *, rtol: float = 1e-5, atol: float = 1e-6,
                 what: str = "result") -> None:
     """Assert shape equality and element-wise closeness, explaining the first difference."""
+    __tracebackhide__ = True  # IPython then shows the message, not this helper
     got = got.data if isinstance(got, Tensor) else np.asarray(got)
     expected = np.asarray(expected)
     if got.shape != expected.shape:
@@ -66,6 +68,7 @@ def check_close(got, expected, *, rtol: float = 1e-5, atol: float = 1e-6,
 
 
 def check_dtype(got, expected_dtype, what: str = "result") -> None:
+    __tracebackhide__ = True  # IPython then shows the message, not this helper
     dtype = got.dtype
     if dtype != np.dtype(expected_dtype):
         raise AssertionError(
@@ -77,6 +80,7 @@ def check_dtype(got, expected_dtype, what: str = "result") -> None:
 @contextlib.contextmanager
 def expect_value_error(*must_mention: str, what: str = "call"):
     """Assert that the block raises ValueError whose message mentions every given string."""
+    __tracebackhide__ = True  # IPython then shows the message, not this helper
     try:
         yield
     except ValueError as err:
@@ -179,6 +183,7 @@ def require_speedup(ratio: SpeedRatio, at_least: float, what: str) -> None:
     When ``ACCEL_RATIO_LOG`` names a file (the grader-stability benchmark sets it), the
     measurement is appended to it as one JSON line, pass or fail.
     """
+    __tracebackhide__ = True  # IPython then shows the message, not this helper
     _log_ratio(what, ratio.ratio, at_least)
     if not ratio.ratio >= at_least:
         raise AssertionError(f"{what}: expected at least {at_least:g}x, measured {ratio}")
@@ -188,6 +193,7 @@ def require_within(ratio: float, low: float, high: float, what: str, hint: str =
     """Assert ``low <= ratio <= high`` (a measurement against the grader's own); logged like
     :func:`require_speedup` for the stability benchmark. ``what`` names the check (keep it the
     same from run to run); ``hint`` adds the measured values and what to look at."""
+    __tracebackhide__ = True  # IPython then shows the message, not this helper
     _log_ratio(what, ratio, f"{low:g}-{high:g}")
     if not low <= ratio <= high:
         raise AssertionError(f"{what}: expected between {low:g}x and {high:g}x of the grader's "
