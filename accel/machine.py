@@ -6,6 +6,10 @@
   several times larger than this.
 * :func:`memory_limit_bytes` - what this process may use: the cgroup limit (a container, Binder)
   or the physical memory, whichever is smaller.
+* :func:`array_bytes_beyond_caches` / :func:`budget_elements` - how large to make arrays that
+  must not fit in a cache: sized from the cache, capped by the course's 2 GiB memory budget
+  (:data:`MEMORY_BUDGET_BYTES`, or less when :func:`memory_limit_bytes` is smaller), with a
+  printed note when the cap keeps part of a measurement in cache.
 
 ``ACCEL_FAKE_LLC_BYTES`` overrides the last-level cache size (tests use it to play a server CPU
 with a 256 MiB or 1 GiB L3 on a laptop-sized machine).
