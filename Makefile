@@ -7,15 +7,24 @@ STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: demo test test-fast build release grade clean venv
+.PHONY: demo test test-fast build release grade clean venv lock
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Every package at the version of requirements-dev.lock (universal: Python 3.11-3.14), then the
+# course itself, editable, without resolving again.
+$(STAMP): pyproject.toml requirements-dev.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
+
+UV_COMPILE := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --custom-compile-command "make lock"
+lock:  ## re-resolve both lock files (after changing a pin in pyproject.toml)
+	@test -x $(VENV)/bin/uv || { test -x $(PY) || $(PYTHON) -m venv $(VENV); $(PY) -m pip install --quiet uv==0.13.9; }
+	$(UV_COMPILE) pyproject.toml -o requirements.lock
+	$(UV_COMPILE) pyproject.toml --extra test -o requirements-dev.lock
 
 demo: $(STAMP)  ## build, release, grade the sample submissions, print the gradebook
 	$(PY) -m accel_instructor demo

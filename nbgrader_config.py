@@ -18,10 +18,13 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.py"
 # Student notebooks carry no jupytext pairing metadata (a paired student copy could write
 # solutions back into a .py file), and no execution outputs.
 c.GenerateAssignment.preprocessors = [
+    # what the self-check (python -m accel.policy) needs to check exactly what the intake checks
+    "accel_instructor.nbgrader_ext.RecordProtectedNames",
     "nbgrader.preprocessors.IncludeHeaderFooter",
     "nbgrader.preprocessors.InstantiateTests",
     "nbgrader.preprocessors.LockCells",
     "nbgrader.preprocessors.ClearSolutions",
+    "accel_instructor.nbgrader_ext.ExplainStubs",  # the stub's error says what to write
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.CheckCellMetadata",
     "nbgrader.preprocessors.ComputeChecksums",
@@ -31,6 +34,7 @@ c.GenerateAssignment.preprocessors = [
     "nbgrader.preprocessors.ComputeChecksums",
     "nbgrader.preprocessors.CheckCellMetadata",
     "accel_instructor.nbgrader_ext.RemoveJupytextMetadata",
+    "accel_instructor.nbgrader_ext.RecordCourseCells",
 ]
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 

@@ -6,6 +6,10 @@
   several times larger than this.
 * :func:`memory_limit_bytes` - what this process may use: the cgroup limit (a container, Binder)
   or the physical memory, whichever is smaller.
+* :func:`array_bytes_beyond_caches` / :func:`budget_elements` - how large to make arrays that
+  must not fit in a cache: sized from the cache, capped by the course's 2 GiB memory budget
+  (:data:`MEMORY_BUDGET_BYTES`, or less when :func:`memory_limit_bytes` is smaller), with a
+  printed note when the cap keeps part of a measurement in cache.
 
 ``ACCEL_FAKE_LLC_BYTES`` overrides the last-level cache size (tests use it to play a server CPU
 with a 256 MiB or 1 GiB L3 on a laptop-sized machine).
@@ -97,3 +101,52 @@ def memory_limit_bytes() -> int:
     except (AttributeError, ValueError, OSError):
         pass
     return min(limits) if limits else 2 * GiB
+
+
+# The course's memory budget ------------------------------------------------------------------
+# Every notebook, solved, and nbgrader's Validate, must run within this much memory (a Binder
+# session has 2 GiB). Arrays sized from the cache are capped so that they fit in a share of it.
+MEMORY_BUDGET_BYTES = 2 * GiB
+# What the arrays of one measurement may take together: the rest is for Python, NumPy, numba's
+# compiler, matplotlib and the Jupyter kernel (about 0.4-0.6 GiB together).
+ARRAYS_SHARE = 0.5
+_notes_printed: set[str] = set()
+
+
+def memory_budget_bytes() -> int:
+    """The smaller of the course's budget (2 GiB) and what this process may use at all."""
+    return min(MEMORY_BUDGET_BYTES, memory_limit_bytes())
+
+
+def array_bytes_beyond_caches(arrays: int = 1, times_llc: float = 2, at_least: int = 64 * MiB,
+                              note: bool = True) -> int:
+    """Bytes for each of ``arrays`` arrays meant to stream from main memory, not from a cache.
+
+    The wish is ``times_llc`` x the last-level cache and at least ``at_least`` bytes per array.
+    All ``arrays`` together are capped at half the memory budget (:func:`memory_budget_bytes`),
+    so a server CPU with a 256 MiB or 1 GiB cache cannot push a notebook past 2 GiB. When the cap
+    keeps an array smaller than ``times_llc`` x the cache, part of the measurement may come from
+    the cache (rates read high); with ``note=True`` a one-line note says so (once per process).
+    The result is a multiple of 4096 bytes and at least 4096.
+    """
+    if arrays < 1 or times_llc <= 0 or at_least < 0:
+        raise ValueError(f"array_bytes_beyond_caches(arrays={arrays}, times_llc={times_llc}, "
+                         f"at_least={at_least}): expected arrays >= 1, times_llc > 0, at_least >= 0")
+    llc = last_level_cache_bytes()
+    wish = max(int(times_llc * llc), int(at_least))
+    cap = int(ARRAYS_SHARE * memory_budget_bytes()) // arrays
+    size = max(4096, min(wish, cap) // 4096 * 4096)
+    if note and size < times_llc * llc:
+        text = (f"note: {arrays} array(s) of {size / MiB:.0f} MiB each keep within the "
+                f"{memory_budget_bytes() / GiB:.1f} GiB memory budget, but the last-level cache is "
+                f"{llc / MiB:.0f} MiB: part of this measurement may come from the cache.")
+        if text not in _notes_printed:
+            _notes_printed.add(text)
+            print(text)
+    return size
+
+
+def budget_elements(itemsize: int, arrays: int = 1, times_llc: float = 2,
+                    at_least: int = 64 * MiB, note: bool = True) -> int:
+    """:func:`array_bytes_beyond_caches` in elements of ``itemsize`` bytes."""
+    return array_bytes_beyond_caches(arrays, times_llc, at_least, note) // itemsize

@@ -173,27 +173,103 @@ def check_source(source: str, protected: frozenset[str] = frozenset()) -> list[V
     return sorted(set(checker.violations), key=lambda v: v.line)
 
 
+def course_cell_fingerprint(source: str) -> str:
+    """A short hash of a cell's source, surrounding whitespace ignored (as the grader compares)."""
+    import hashlib
+    return hashlib.sha256(source.strip().encode()).hexdigest()[:16]
+
+
+def _inferred_protected(course_sources: list[str]) -> frozenset[str]:
+    """Protected names from the course's own cells alone: the names they read and never define
+    are either builtins and helpers (protected) or what the learner must write (not)."""
+    loaded, defined = set(), set()
+    for source in course_sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name):
+                (loaded if isinstance(node.ctx, ast.Load) else defined).add(node.id)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                defined.update((a.asname or a.name).split(".")[0] for a in node.names)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                defined.add(node.name)
+    learner_writes = loaded - defined - BUILTIN_NAMES
+    return protected_names(course_sources, learner_writes)
+
+
+def cells_the_grader_checks(nb) -> tuple[list[tuple[int, str]], frozenset[str], str]:
+    """The cells of a learner's notebook that the grader's intake checks, the names it protects,
+    and a note when the notebook lacks what the release recorded for this (then every unlocked
+    cell is checked and the protected names are inferred from the notebook's own cells).
+
+    The intake skips locked cells (nbgrader restores them) and the course's own cells that come
+    back unchanged; it checks answer cells and every cell the learner added or changed.
+    """
+    recorded = nb.metadata.get("accel", {})
+    course_cells = set(recorded.get("course_cells", []))
+    note = "" if "course_cells" in recorded and "protected" in recorded else (
+        "this notebook carries no record of the course's own cells (not from this course's "
+        "release?): every unlocked cell is checked")
+    selected, course_sources = [], []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        meta = cell.metadata.get("nbgrader", {})
+        unchanged = course_cell_fingerprint(cell.source) in course_cells
+        if not meta.get("solution") and (meta.get("locked") or unchanged or note):
+            course_sources.append(cell.source)
+        if meta.get("locked") or (unchanged and not meta.get("solution")):
+            continue
+        selected.append((index, cell.source))
+    if "protected" in recorded:
+        protected = frozenset(recorded["protected"])
+    else:
+        protected = _inferred_protected(course_sources)
+    return selected, protected, note
+
+
 def main(argv=None) -> int:
     """``python -m accel.policy NOTEBOOK...``: list the cells the grader would refuse to run."""
-    import sys
+    import argparse
 
     import nbformat
 
-    paths = sys.argv[1:] if argv is None else argv
-    if not paths:
-        print("usage: python -m accel.policy NOTEBOOK.ipynb [...]")
-        return 2
-    bad = 0
-    for path in paths:
-        nb = nbformat.read(path, as_version=4)
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("locked"):
-                continue
-            for violation in check_source(cell.source):
-                bad += 1
+    parser = argparse.ArgumentParser(
+        prog="python -m accel.policy",
+        description="List the cells of your notebooks that the grader would refuse to run, and "
+                    "why. It checks what the grader checks: your answer cells and any cell you "
+                    "added or changed, against the code rules in notebook 01 (imports, no "
+                    "changes to shared objects, no rebinding of names the tests use, no exec, "
+                    "magics or shell commands). Nothing is run.",
+        epilog="Exit status: 0 nothing found, 1 problems found, 2 a file could not be read.")
+    parser.add_argument("notebooks", nargs="+", metavar="NOTEBOOK.ipynb",
+                        help="notebooks to check, e.g. acceleration/*.ipynb")
+    args = parser.parse_args(argv)
+    bad, unreadable = 0, 0
+    for path in args.notebooks:
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except Exception as err:  # noqa: BLE001 - any unreadable file is reported the same way
+            print(f"{path}: could not be read as a notebook ({type(err).__name__}: {str(err)[:120]}); "
+                  f"the grader would score it 0. Open it in JupyterLab and save it again.")
+            unreadable += 1
+            continue
+        selected, protected, note = cells_the_grader_checks(nb)
+        if note:
+            print(f"{path}: {note}")
+        found = 0
+        for index, source in selected:
+            for violation in check_source(source, protected):
+                found += 1
                 print(f"{path}: cell {index}, {violation}")
-    print("no problems found" if not bad else f"{bad} problem(s): the grader would not run those cells")
-    return 1 if bad else 0
+        bad += found
+        print(f"{path}: {'no problems found' if not found else f'{found} problem(s)'}")
+    if bad:
+        print(f"{bad} problem(s): the grader would not run those cells (each raises an error "
+              f"naming the rule instead). Change them so they keep to the code rules.")
+    return 2 if unreadable else 1 if bad else 0
 
 
 if __name__ == "__main__":

@@ -150,9 +150,14 @@ def cmd_publish(course: Course, args) -> int:
     leaks = release_leaks(course.source_dir, course.release_dir)
     if leaks:
         raise CourseError("release/ leaks answers, not publishing: " + "; ".join(leaks[:3]))
-    dest = publish(course, Path(args.dest), force=args.force)
+    dest = publish(course, Path(args.dest), force=args.force, binder_repo=args.binder_repo)
     print(f"student bundle written to {dest}")
-    print("  push it to its own public repository; Binder opens acceleration/01_vectorization.ipynb")
+    if args.binder_repo:
+        from .publish import binder_url
+        print(f"  push it to https://github.com/{args.binder_repo} (public); its Binder link is")
+        print(f"  {binder_url(args.binder_repo)}")
+    else:
+        print("  no --binder-repo OWNER/NAME given: its README has no Binder link (publish again with it)")
     return 0
 
 
@@ -193,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     p = add("publish", cmd_publish, "write the student bundle (release notebooks, support package, Binder files)")
     p.add_argument("dest", help="an empty folder outside the course")
     p.add_argument("--force", action="store_true", help="replace DEST if it is not empty")
+    p.add_argument("--binder-repo", metavar="OWNER/NAME", default=None,
+                   help="the public GitHub repository DEST will be pushed to: the README gets its Binder badge and link")
     p = add("collect", cmd_collect, "copy a folder or .zip of submissions into submitted/<student>/acceleration/")
     p.add_argument("source", help="folder or .zip: <student>/<notebook>.ipynb or <student>_<notebook>.ipynb")
     p.add_argument("--force", action="store_true", help="replace students already in submitted/")

@@ -56,7 +56,8 @@ class Settings:
     memory_bytes: int = field(default_factory=lambda: int(_env_number("ACCEL_MEMORY_BYTES", 8 << 30)))
     # What a working copy of the course needs (Course.copy_to).
     course_inputs: tuple[str, ...] = ("notebooks", "source", "release", "samples",
-                                      "nbgrader_config.py", "tests/known_wrong")
+                                      "nbgrader_config.py", "tests/known_wrong",
+                                      "requirements.lock")
 
     @property
     def notebook_names(self) -> tuple[str, ...]:

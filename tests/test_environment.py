@@ -34,3 +34,57 @@ def test_installed_versions_are_the_pinned_ones():
     from importlib.metadata import version
     for name, pinned in pins_from_pyproject().items():
         assert version(name) == pinned, f"{name}: installed {version(name)}, pinned {pinned}"
+
+
+def lock_pins(name):
+    """name -> (version, marker or '') from a uv-compiled lock file."""
+    pins = {}
+    for line in (ROOT / name).read_text().splitlines():
+        match = re.match(r"([A-Za-z0-9_.-]+)==([^\s;]+)\s*(?:;\s*(.*))?$", line)
+        if match:
+            pins.setdefault(match.group(1).lower(), []).append((match.group(2), match.group(3) or ""))
+    return pins
+
+
+def test_lock_files_hold_the_direct_pins():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = dict(dep.split("==") for dep in project["dependencies"])
+    test_only = dict(dep.split("==") for dep in project["optional-dependencies"]["test"])
+    student, dev = lock_pins("requirements.lock"), lock_pins("requirements-dev.lock")
+    for name, version in runtime.items():
+        assert [v for v, _ in student.get(name.lower(), [])] == [version], (
+            f"requirements.lock pins {name} at {student.get(name.lower())}, pyproject.toml at "
+            f"{version}: run `make lock`")
+    for name, version in {**runtime, **test_only}.items():
+        assert [v for v, _ in dev.get(name.lower(), [])] == [version], (
+            f"requirements-dev.lock pins {name} at {dev.get(name.lower())}, pyproject.toml at "
+            f"{version}: run `make lock`")
+    for name in test_only:
+        assert name.lower() not in student, f"{name} is a test tool; it does not belong in the student lock"
+    for lock in ("requirements.lock", "requirements-dev.lock"):
+        assert "--universal" in (ROOT / "Makefile").read_text() and "make lock" in (ROOT / lock).read_text()
+
+
+def test_python_range_is_the_one_the_lock_was_resolved_for():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["requires-python"] == ">=3.11,<3.15"
+    assert "--python-version 3.11" in (ROOT / "Makefile").read_text()
+
+
+def test_installed_versions_are_the_locked_ones():
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.markers import Marker
+    wrong = []
+    for name, entries in lock_pins("requirements-dev.lock").items():
+        for pinned, marker in entries:
+            if marker and not Marker(marker).evaluate():
+                continue
+            try:
+                installed = version(name)
+            except PackageNotFoundError:
+                wrong.append(f"{name}: not installed, locked {pinned}")
+                continue
+            if installed != pinned:
+                wrong.append(f"{name}: installed {installed}, locked {pinned}")
+    assert not wrong, "this venv differs from requirements-dev.lock (run `make venv` again): " + "; ".join(wrong)

@@ -84,3 +84,28 @@ def test_loop_only_array_refuses_whole_array_math_but_allows_elements():
     for whole in (lambda: x @ x, lambda: np.dot(x, x), lambda: x[0, :] * 2, lambda: x.sum()):
         with pytest.raises(AssertionError, match="loops"):
             whole()
+
+
+@pytest.mark.nbgrader
+def test_a_failing_check_shows_its_message_not_the_helper(tmp_path):
+    """In a Jupyter kernel, a failed check prints the message; the helper's own frames (and the
+    timing and tracing helpers a stub's error passes through) are hidden (__tracebackhide__)."""
+    import nbformat
+    from nbclient import NotebookClient
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import numpy as np\nfrom accel.grading import check_close, traced_peak_bytes\n"
+        "def unfinished(x):\n    raise NotImplementedError('unfinished is not written yet')"),
+        nbformat.v4.new_code_cell("check_close(np.ones(3), np.zeros(3), what='the sum')"),
+        nbformat.v4.new_code_cell("traced_peak_bytes(unfinished, 1)")])
+    NotebookClient(nb, timeout=60, allow_errors=True, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    for cell, message in ((nb.cells[1], "the sum"), (nb.cells[2], "unfinished is not written yet")):
+        (error,) = [o for o in cell.outputs if o.output_type == "error"]
+        text = "\n".join(error.traceback)
+        assert message in text
+        import re
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
+        helper_frames = [line for line in plain.splitlines() if "accel/grading" in line]
+        # at most the two-line _fail: never check_close's or traced_peak_bytes' own code
+        assert len(helper_frames) <= 1 and all("in _fail" in f for f in helper_frames), plain
+        assert "in check_close" not in plain and "in traced_peak_bytes" not in plain, plain

@@ -68,3 +68,97 @@ def test_protected_names_are_the_free_names_of_grader_cells():
     assert {"np", "check_close", "isinstance", "Tensor"} <= PROTECTED
     assert "naive_matmul" not in PROTECTED and "q1" not in PROTECTED
     assert "a" not in PROTECTED  # the test cell defines it before use
+
+
+# --- the self-check (python -m accel.policy) checks what the grader's intake checks -------------
+
+NOTEBOOK_NAMES = ["01_vectorization", "02_kernel_fusion", "03_cache_tiling", "04_roofline"]
+
+
+def _release(course, name):
+    import nbformat
+    return nbformat.read(course.release_dir / f"{name}.ipynb", as_version=4)
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_NAMES)
+def test_release_records_what_the_intake_uses(course, name):
+    from accel.policy import course_cell_fingerprint
+    from accel_instructor.intake import NotebookRules
+    rules = NotebookRules(course, name)
+    recorded = _release(course, name).metadata["accel"]
+    assert frozenset(recorded["protected"]) == rules.protected
+    assert set(recorded["course_cells"]) == {course_cell_fingerprint(s) for s in rules.released_code}
+
+
+def test_untouched_release_reports_nothing(course, capsys):
+    from accel.policy import main
+    paths = [str(course.release_dir / f"{n}.ipynb") for n in NOTEBOOK_NAMES]
+    assert main(paths) == 0
+    out = capsys.readouterr().out
+    assert out.count("no problems found") == 4 and "cell " not in out, out
+
+
+def _tampered(course, name, answer_extra, added, edited_course_cell):
+    """The reference answers, plus: a rule-breaking line in the first answer cell, a new cell,
+    and one of the course's own cells changed."""
+    import copy
+
+    import nbformat
+
+    from accel_instructor.samples import fill, reference_code, solution_cells
+    source = nbformat.read(course.source_dir / f"{name}.ipynb", as_version=4)
+    reference = {gid: reference_code(c) for gid, c in solution_cells(source)}
+    nb = fill(_release(course, name), {}, reference)
+    first_answer = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    first_answer.source += "\n" + answer_extra
+    nb.cells.insert(3, nbformat.v4.new_code_cell(added))
+    course_cell = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+                       and not c.metadata.get("nbgrader") and i > 3)
+    nb.cells[course_cell].source += "\n" + edited_course_cell
+    return copy.deepcopy(nb), course_cell
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_NAMES)
+def test_self_check_flags_exactly_the_cells_the_intake_blocks(course, name, tmp_path, capsys):
+    import nbformat
+
+    from accel.policy import main
+    from accel_instructor.intake import NotebookRules, sanitize
+    nb, edited = _tampered(course, name, answer_extra="np = np", added="import os",
+                           edited_course_cell="np.allclose = print")
+    path = tmp_path / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    assert main([str(path)]) == 1
+    out = capsys.readouterr().out
+    flagged = {int(line.split("cell ")[1].split(",")[0]) for line in out.splitlines() if ", line " in line}
+    _, findings = sanitize(nbformat.read(path, as_version=4), NotebookRules(course, name), "s")
+    blocked = {int(f.message.split()[1]) for f in findings if "not run" in f.message}
+    answer = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("solution"))
+    assert flagged == blocked == {answer, 3, edited}, (flagged, blocked, out)
+    assert "rebinds 'np'" in out and "imports 'os'" in out and "np.allclose" in out
+
+
+def test_self_check_help_and_unreadable_files(tmp_path, capsys):
+    from accel.policy import main
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0 and "NOTEBOOK.ipynb" in capsys.readouterr().out
+    broken = tmp_path / "01_vectorization.ipynb"
+    broken.write_text("{not json")
+    assert main([str(broken)]) == 2
+    assert "could not be read" in capsys.readouterr().out
+
+
+def test_self_check_without_a_release_record_infers_protected_names(course, tmp_path, capsys):
+    import nbformat
+
+    from accel.policy import main
+    nb = _release(course, "01_vectorization")
+    del nb.metadata["accel"]
+    answer = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    answer.source += "\nTensor = None"
+    path = tmp_path / "01_vectorization.ipynb"
+    nbformat.write(nb, path)
+    assert main([str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "no record of the course's own cells" in out and "rebinds 'Tensor'" in out

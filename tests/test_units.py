@@ -166,3 +166,15 @@ def test_gradebook_table_totals_and_manual_notes():
     table = format_gradebook([_row("ada", 2), _row("bob", 0)])
     assert "ada" in table and "TOTAL" in table and "3 pt await manual grading" in table
     assert format_gradebook([]) == "(no graded submissions)"
+
+
+def test_solution_stubs_say_what_to_write():
+    from accel_instructor.nbgrader_ext import explained_stub
+    kernel = ('@njit\ndef matmul_ijk(a, b, out):\n    """doc"""\n    # YOUR CODE HERE\n'
+              '    raise NotImplementedError()')
+    out = explained_stub(kernel)
+    assert "raise NotImplementedError()" not in out
+    assert "raise NotImplementedError('matmul_ijk is not written yet" in out
+    answers = '# YOUR CODE HERE\nraise NotImplementedError()\nprint(f"{q1_x:.1f} {q2_y}", len(q1_x))'
+    assert "set q1_x and q2_y in the cell" in explained_stub(answers)
+    compile(explained_stub(kernel), "stub", "exec")  # still valid Python

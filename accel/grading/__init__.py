@@ -25,19 +25,26 @@ from ..bench import pinned_threads
 from ..tensor import Tensor
 
 
+def _fail(message: str):
+    """Raise a check's AssertionError: in a notebook, the one short frame of these helpers that
+    IPython shows (the others set ``__tracebackhide__``), right above the message."""
+    raise AssertionError(message) from None
+
+
 def as_array(result, what: str = "result") -> np.ndarray:
     """The ndarray inside a kernel's result; the kernels must return a :class:`Tensor`.
 
     The types are checked exactly: a subclass could override ``dtype`` or comparisons and make
     a wrong answer look right.
     """
+    __tracebackhide__ = True  # IPython then shows the message, not this helper
     if type(result) is not Tensor:
-        raise AssertionError(
+        _fail(
             f"{what}: expected a Tensor, got {type(result).__name__}. "
             f"Wrap the ndarray you computed: return Tensor(array)."
         )
     if type(result.data) is not np.ndarray:
-        raise AssertionError(
+        _fail(
             f"{what}: expected a Tensor holding a plain numpy.ndarray, got one holding "
             f"{type(result.data).__name__}. Return Tensor(np.asarray(...))."
         )
@@ -47,18 +54,19 @@ def as_array(result, what: str = "result") -> np.ndarray:
 def check_close(got, expected, *, rtol: float = 1e-5, atol: float = 1e-6,
                 what: str = "result") -> None:
     """Assert shape equality and element-wise closeness, explaining the first difference."""
+    __tracebackhide__ = True  # IPython then shows the message, not this helper
     got = got.data if isinstance(got, Tensor) else np.asarray(got)
     expected = np.asarray(expected)
     if got.shape != expected.shape:
-        raise AssertionError(f"{what}: expected shape {expected.shape}, got {got.shape}.")
+        _fail(f"{what}: expected shape {expected.shape}, got {got.shape}.")
     if not np.all(np.isfinite(got[np.isfinite(expected)])):
-        raise AssertionError(f"{what}: contains inf or nan where the reference is finite.")
+        _fail(f"{what}: contains inf or nan where the reference is finite.")
     err = np.abs(got.astype(np.float64) - expected.astype(np.float64))
     bound = atol + rtol * np.abs(expected.astype(np.float64))
     bad = err > bound
     if np.any(bad):
         where = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise AssertionError(
+        _fail(
             f"{what}: {int(bad.sum())} of {bad.size} values differ from the reference "
             f"(first at index {where}: expected {expected[where]!r}, got {got[where]!r}; "
             f"tolerance rtol={rtol}, atol={atol})."
@@ -66,9 +74,10 @@ def check_close(got, expected, *, rtol: float = 1e-5, atol: float = 1e-6,
 
 
 def check_dtype(got, expected_dtype, what: str = "result") -> None:
+    __tracebackhide__ = True  # IPython then shows the message, not this helper
     dtype = got.dtype
     if dtype != np.dtype(expected_dtype):
-        raise AssertionError(
+        _fail(
             f"{what}: expected dtype {np.dtype(expected_dtype)}, got {dtype}. "
             f"Look for a float64 constant or a conversion that promotes the data."
         )
@@ -77,22 +86,23 @@ def check_dtype(got, expected_dtype, what: str = "result") -> None:
 @contextlib.contextmanager
 def expect_value_error(*must_mention: str, what: str = "call"):
     """Assert that the block raises ValueError whose message mentions every given string."""
+    __tracebackhide__ = True  # IPython then shows the message, not this helper
     try:
         yield
     except ValueError as err:
         message = str(err)
         missing = [text for text in must_mention if text not in message]
         if missing:
-            raise AssertionError(
+            _fail(
                 f"{what}: raised ValueError({message!r}), but the message should mention "
                 f"{', '.join(missing)} so the caller can see what went wrong."
-            ) from None
+            )
     except Exception as err:  # noqa: BLE001 - any other type is the learner's bug to see
-        raise AssertionError(
+        _fail(
             f"{what}: expected ValueError, got {type(err).__name__}: {err}"
-        ) from None
+        )
     else:
-        raise AssertionError(f"{what}: expected ValueError, but nothing was raised.")
+        _fail(f"{what}: expected ValueError, but nothing was raised.")
 
 
 @contextlib.contextmanager
@@ -120,6 +130,7 @@ class SpeedRatio:
 
 def _best_time(fn, args, clock, min_time):
     """Seconds per call of fn(*args), looped to last at least min_time."""
+    __tracebackhide__ = True  # IPython then shows the message, not this helper
     number = 0
     start = clock()
     while True:
@@ -139,6 +150,7 @@ def speed_ratio(candidate, baseline, make_args, *, repeats: int = 5, warmup: int
     arguments, alternating which goes first; the best round of each is kept. Thread pools are
     pinned (``threads``) so the ratio does not depend on what else the machine is doing.
     """
+    __tracebackhide__ = True  # IPython then shows the message, not this helper
     clock = time.perf_counter
     best_candidate = best_baseline = float("inf")
     with pinned_threads(threads), quiet():
@@ -179,18 +191,20 @@ def require_speedup(ratio: SpeedRatio, at_least: float, what: str) -> None:
     When ``ACCEL_RATIO_LOG`` names a file (the grader-stability benchmark sets it), the
     measurement is appended to it as one JSON line, pass or fail.
     """
+    __tracebackhide__ = True  # IPython then shows the message, not this helper
     _log_ratio(what, ratio.ratio, at_least)
     if not ratio.ratio >= at_least:
-        raise AssertionError(f"{what}: expected at least {at_least:g}x, measured {ratio}")
+        _fail(f"{what}: expected at least {at_least:g}x, measured {ratio}")
 
 
 def require_within(ratio: float, low: float, high: float, what: str, hint: str = "") -> None:
     """Assert ``low <= ratio <= high`` (a measurement against the grader's own); logged like
     :func:`require_speedup` for the stability benchmark. ``what`` names the check (keep it the
     same from run to run); ``hint`` adds the measured values and what to look at."""
+    __tracebackhide__ = True  # IPython then shows the message, not this helper
     _log_ratio(what, ratio, f"{low:g}-{high:g}")
     if not low <= ratio <= high:
-        raise AssertionError(f"{what}: expected between {low:g}x and {high:g}x of the grader's "
+        _fail(f"{what}: expected between {low:g}x and {high:g}x of the grader's "
                              f"measurement, got {ratio:.2f}x. {hint}".rstrip())
 
 
@@ -200,6 +214,7 @@ def traced_peak_bytes(fn, *args, **kwargs) -> int:
     The result array counts too: a kernel that returns a new n-element float32 array has a
     peak of at least 4n bytes. Temporaries show up as the excess over that.
     """
+    __tracebackhide__ = True  # IPython then shows the message, not this helper
     gc.collect()
     was_tracing = tracemalloc.is_tracing()
     if not was_tracing:

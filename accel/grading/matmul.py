@@ -17,6 +17,7 @@ class LoopOnlyArray(np.ndarray):
     """
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        __tracebackhide__ = True  # IPython then shows the message, not this helper
         raise AssertionError(
             f"naive_matmul used NumPy's {ufunc.__name__} on whole arrays; this exercise asks for "
             f"explicit Python loops over single elements."
@@ -28,6 +29,7 @@ class LoopOnlyArray(np.ndarray):
             if func.__name__.endswith("_like"):
                 kwargs = {**kwargs, "subok": False}
             return func(*plain, **kwargs)
+        __tracebackhide__ = True  # IPython then shows the message, not this helper
         raise AssertionError(
             f"naive_matmul called np.{func.__name__} on whole arrays; this exercise asks for "
             f"explicit Python loops over single elements."

@@ -127,6 +127,7 @@ def record_products(fn, a: np.ndarray, b: np.ndarray, *args, **kwargs):
     built its output with ``np.zeros_like(a.data)``, say) is handed back holding a plain ndarray
     view of the same data, so that :func:`accel.grading.as_array` accepts it.
     """
+    __tracebackhide__ = True  # IPython then shows the message, not this helper
     from ..tensor import Tensor
 
     log: list = []

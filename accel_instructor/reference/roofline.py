@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from accel.machine import MiB, last_level_cache_bytes
+from accel.machine import array_bytes_beyond_caches
 
 
 def _best_single_call(fn, calls: int) -> float:
@@ -36,12 +36,12 @@ def trusted_bandwidth_gbs(calls: int = 12) -> float:
     """Main-memory bandwidth in GB/s (1e9 bytes/s) from ``np.add(x, y, out=z)``, one thread.
 
     x, y, z are float32 arrays of max(64 MiB, 2 x last-level cache) each, so the three never
-    fit in cache. Bytes per element: read x, read y, and z twice (the cache first reads each
+    fit in cache, capped by the course's memory budget (accel.machine.array_bytes_beyond_caches). Bytes per element: read x, read y, and z twice (the cache first reads each
     line of z before it is overwritten, the write-allocate, then writes it back): 4 x 4 bytes.
     Counting the write-allocate puts this figure on the same footing as a two-pass NumPy triad
     counted as 5 array sweeps (whose second pass reads its output anyway).
     """
-    n = max(64 * MiB, 2 * last_level_cache_bytes()) // 4
+    n = array_bytes_beyond_caches(arrays=3, note=False) // 4
     x = np.full(n, 1.0, dtype=np.float32)
     y = np.full(n, 2.0, dtype=np.float32)
     z = np.full(n, 0.0, dtype=np.float32)
