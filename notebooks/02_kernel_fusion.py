@@ -723,7 +723,7 @@ print(f"compiled_gelu (whole formula):  {best['compiled_gelu'] / n_cmp * 1e9:6.2
 # computed in float64, on float32 and float64 inputs of any shape, including huge `|x|` (the
 # approximation above is about 1e-6 away at worst). Dtype: float32 in, float32 out; float64 in,
 # float64 out. Memory: no full-size temporaries (tracemalloc peak at most 1.25x the input).
-# Speed: at least **0.9x** the speed of the grader's own chunked NumPy GELU (the nine steps on
+# Speed: at least **0.8x** the speed of the grader's own chunked NumPy GELU (the nine steps on
 # chunks of 65,536 elements in reused buffers, like Exercise 3) on 4,000,037 float32 values,
 # one thread, paired and best of several rounds. The threshold sits far from both kinds of
 # answer: a loop that calls `math.tanh` is many times slower than chunked NumPy, and a loop that
@@ -851,7 +851,7 @@ for _shape, _dtype in [((3, 701, 997), np.float64), ((1_500_001,), np.float32)]:
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_fused_gelu_speed", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-"""fused_gelu: at least 0.9x the speed of a chunked NumPy GELU (paired, best-of-k, 1 thread)."""
+"""fused_gelu: at least 0.8x the speed of a chunked NumPy GELU (paired, best-of-k, 1 thread)."""
 from accel.grading import require_speedup, speed_ratio
 
 
@@ -881,13 +881,13 @@ if _chunked_ready:
           f"{speed_ratio(_student_fused, _your_chunked, _fresh_gelu_input, repeats=3)}")
 else:
     print("chunked_gelu is not ready, so there is nothing to compare with yet")
-print("The grader asks for at least 0.9x against its own chunked GELU, on other inputs.")
+print("The grader asks for at least 0.8x against its own chunked GELU, on other inputs.")
 ### BEGIN HIDDEN TESTS
 from accel.reference.fusion import trusted_chunked_gelu
 
 _ratio = speed_ratio(_student_fused, trusted_chunked_gelu,
                      lambda seed: _fresh_gelu_input(seed + 100, 4_000_037), repeats=5)
-require_speedup(_ratio, 0.9, "fused_gelu vs the grader's chunked GELU (4,000,037 float32 values)")
+require_speedup(_ratio, 0.8, "fused_gelu vs the grader's chunked GELU (4,000,037 float32 values)")
 ### END HIDDEN TESTS
 
 # %% [markdown]
