@@ -177,6 +177,8 @@ check_close(attainable_gflops(1.0, 100.0, 20.0), 20.0, rtol=1e-12, atol=0,
             what="attainable_gflops(1, peak=100, bandwidth=20)")
 check_close(attainable_gflops(50.0, 100.0, 20.0), 100.0, rtol=1e-12, atol=0,
             what="attainable_gflops(50, peak=100, bandwidth=20)")
+got = attainable_gflops(1.0, 100.0, 20.0)
+assert np.ndim(got) == 0, f"attainable_gflops of a number should be a number, got {got!r}"
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(40401)
 for _ai, _peak, _bw in zip(10 ** _rng.uniform(-3, 3, 10), _rng.uniform(5, 3000, 10),
