@@ -936,7 +936,7 @@ if peak_all is not None:
     ax_r.plot([lo, ridge_all, hi], [bandwidth_all * lo, peak_all, peak_all], linestyle="--",
               color="gray", label=f"all {cores} threads ({peak_all:.0f} GFLOP/s, {bandwidth_all:.0f} GB/s)")
     ax_r.set_ylim(top=max(ax_r.get_ylim()[1], 2 * peak_all))
-ax_r.legend(loc="lower right", fontsize=7)
+ax_r.legend(loc="upper left", fontsize=7)
 if GRADING:
     fig.savefig(io.BytesIO(), format="png")  # render it, but leave no file behind while grading
 else:
