@@ -736,10 +736,12 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
 # computed in float64, on float32 and float64 inputs of any shape, including huge `|x|` (the
 # approximation above is about 1e-6 away at worst). Dtype: float32 in, float32 out; float64 in,
 # float64 out. Memory: no full-size temporaries (tracemalloc peak at most 1.25x the input).
-# Speed: at least **1.0x** the speed of the grader's own chunked NumPy GELU (the nine steps on
+# Speed: at least **0.8x** the speed of the grader's own chunked NumPy GELU (the nine steps on
 # chunks of 65,536 elements in reused buffers, like Exercise 3) on 4,000,037 float32 values,
-# one thread, paired and best of several rounds. A loop that calls `math.tanh` fails that
-# check by a wide margin; a loop that vectorises passes it by a wide margin.
+# one thread, paired and best of several rounds. The threshold sits far from both kinds of
+# answer: a loop that calls `math.tanh` is many times slower than chunked NumPy, and a loop that
+# vectorises several times faster (the table after the tests shows your numbers), so noise
+# does not decide the grade.
 
 # %%
 # float32 constants for fused_gelu (UPPER_CASE names: notebook 04 reads them too)
@@ -862,7 +864,7 @@ for _shape, _dtype in [((3, 701, 997), np.float64), ((1_500_001,), np.float32)]:
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_fused_gelu_speed", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-"""fused_gelu: at least 1.0x the speed of a chunked NumPy GELU (paired, best-of-k, 1 thread)."""
+"""fused_gelu: at least 0.8x the speed of a chunked NumPy GELU (paired, best-of-k, 1 thread)."""
 from accel.grading import require_speedup, speed_ratio
 
 
@@ -892,13 +894,13 @@ if _chunked_ready:
           f"{speed_ratio(_student_fused, _your_chunked, _fresh_gelu_input, repeats=3)}")
 else:
     print("chunked_gelu is not ready, so there is nothing to compare with yet")
-print("The grader asks for at least 1.0x against its own chunked GELU, on other inputs.")
+print("The grader asks for at least 0.8x against its own chunked GELU, on other inputs.")
 ### BEGIN HIDDEN TESTS
 from accel_instructor.reference.fusion import trusted_chunked_gelu
 
 _ratio = speed_ratio(_student_fused, trusted_chunked_gelu,
                      lambda seed: _fresh_gelu_input(seed + 100, 4_000_037), repeats=5)
-require_speedup(_ratio, 1.0, "fused_gelu vs the grader's chunked GELU (4,000,037 float32 values)")
+require_speedup(_ratio, 0.8, "fused_gelu vs the grader's chunked GELU (4,000,037 float32 values)")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -910,20 +912,21 @@ require_speedup(_ratio, 1.0, "fused_gelu vs the grader's chunked GELU (4,000,037
 # the memory roof properly and puts `fused_gelu` on it.)
 
 # %%
-with quiet():
-    fused_gelu(Tensor(x_cmp.data[:16]))  # compile before timing
-best["fused_gelu"] = benchmark(fused_gelu, x_cmp, repeat=repeat, threads=1).best
-t_copy = benchmark(np.copyto, out_cmp, flat_cmp, repeat=repeat, threads=1).best
-print(f"{'kernel':>19} {'ns/elem':>8} {'GB/s at 8 B/elem':>17} {'of copy rate':>13}")
-for name, seconds in best.items():
-    print(f"{name:>19} {seconds / n_cmp * 1e9:>8.2f} {gbs(8 * n_cmp, seconds):>17.2f} "
-          f"{100 * t_copy / seconds:>12.0f}%")
-print(f"{'np.copyto':>19} {t_copy / n_cmp * 1e9:>8.2f} {gbs(8 * n_cmp, t_copy):>17.2f} {100:>12.0f}%")
-print(f"fused_gelu is {best['chunked_gelu'] / best['fused_gelu']:.1f}x the speed of chunked_gelu "
-      f"and {best['unfused_gelu'] / best['fused_gelu']:.1f}x that of unfused_gelu")
-if GRADING:
-    print("(while grading the arrays are small enough to sit in cache: rerun without GRADING "
-          "for main-memory figures)")
+with skip_unfinished():  # a kernel not written yet: one line, no traceback
+    with quiet():
+        fused_gelu(Tensor(x_cmp.data[:16]))  # compile before timing
+    best["fused_gelu"] = benchmark(fused_gelu, x_cmp, repeat=repeat, threads=1).best
+    t_copy = benchmark(np.copyto, out_cmp, flat_cmp, repeat=repeat, threads=1).best
+    print(f"{'kernel':>19} {'ns/elem':>8} {'GB/s at 8 B/elem':>17} {'of copy rate':>13}")
+    for name, seconds in best.items():
+        print(f"{name:>19} {seconds / n_cmp * 1e9:>8.2f} {gbs(8 * n_cmp, seconds):>17.2f} "
+              f"{100 * t_copy / seconds:>12.0f}%")
+    print(f"{'np.copyto':>19} {t_copy / n_cmp * 1e9:>8.2f} {gbs(8 * n_cmp, t_copy):>17.2f} {100:>12.0f}%")
+    print(f"fused_gelu is {best['chunked_gelu'] / best['fused_gelu']:.1f}x the speed of chunked_gelu "
+          f"and {best['unfused_gelu'] / best['fused_gelu']:.1f}x that of unfused_gelu")
+    if GRADING:
+        print("(while grading the arrays are small enough to sit in cache: rerun without GRADING "
+              "for main-memory figures)")
 
 # %% [markdown]
 # ## Check your understanding

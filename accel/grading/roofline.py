@@ -59,3 +59,35 @@ def axes_texts(ax) -> list[str]:
     if legend is not None:
         texts.extend(t.get_text() for t in legend.get_texts())
     return texts
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking a measurement's byte or FLOP count without timing anything
+
+
+class OneSecondClock:
+    """A stand-in for :func:`accel.benchmark` that times nothing.
+
+    Every call reports exactly 1 second per call, runs nothing, and records the ndarrays the
+    timed function would work on: its arguments (keyword arguments too) and the arrays it
+    closes over. A measurement function that divides its byte (or FLOP) count by the time then
+    returns exactly that count / 1e9, which a test compares with the count the exercise asks
+    for, whatever the machine's speed.
+    """
+
+    def __init__(self):
+        self.calls: list[list[np.ndarray]] = []
+
+    def __call__(self, fn, *args, **kwargs):
+        from ..bench import Timing
+
+        arrays = [a for a in (*args, *kwargs.values()) if isinstance(a, np.ndarray)]
+        for cell in getattr(fn, "__closure__", None) or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+            if isinstance(value, np.ndarray):
+                arrays.append(value)
+        self.calls.append(arrays)
+        return Timing(samples=(1.0,))
