@@ -101,7 +101,7 @@ def cmd_collect(course: Course, args) -> int:
     return 0 if result.students or not result.skipped else 1
 
 
-def _grade_and_report(course: Course, students, cap: float) -> int:
+def _grade_and_report(course: Course, students, cap: float, jobs: int = 1, sandbox: bool = True) -> int:
     from tqdm import tqdm
 
     from .grade import format_gradebook, grade_class, read_gradebook, submitted_students
@@ -113,7 +113,7 @@ def _grade_and_report(course: Course, students, cap: float) -> int:
         def log(line):
             bar.write(line)
             bar.update(1)
-        runs = grade_class(course, students, cap_seconds=cap, log=log)
+        runs = grade_class(course, students, cap_seconds=cap, log=log, jobs=jobs, sandbox=sandbox)
     save_run(course, runs)
     paths = write_report(course)
     rows = [r for r in read_gradebook(course) if r.student in students]
@@ -133,7 +133,7 @@ def _grade_and_report(course: Course, students, cap: float) -> int:
 
 
 def cmd_grade(course: Course, args) -> int:
-    return _grade_and_report(course, args.student or None, args.cap)
+    return _grade_and_report(course, args.student or None, args.cap, args.jobs, not args.no_sandbox)
 
 
 def cmd_report(course: Course, args) -> int:
@@ -171,7 +171,15 @@ def cmd_demo(course: Course, args) -> int:
         write_submission(course, submission)
         print(f"      {submission.student:<14} {submission.description}")
     print("4/4 grade    intake, autograde, feedback, grades.csv, class report")
-    return _grade_and_report(course, [s.student for s in submissions], args.cap)
+    return _grade_and_report(course, [s.student for s in submissions], args.cap, args.jobs, not args.no_sandbox)
+
+
+def _sandbox_options(p) -> None:
+    p.add_argument("--jobs", type=int, default=1,
+                   help="students graded at once, each sandbox pinned to its own core(s) (default 1)")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="UNSAFE: run learner code unconfined, as you, with the course folder writable "
+                        "(only for machines where bubblewrap cannot create a sandbox)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,9 +207,11 @@ def main(argv: list[str] | None = None) -> int:
     p = add("grade", cmd_grade, "autograde submitted/ (all or some students), then feedback, grades.csv and the report")
     p.add_argument("--student", action="append", help="grade only this student (repeatable)")
     p.add_argument("--cap", type=float, default=600, help="seconds allowed per submission (default 600)")
+    _sandbox_options(p)
     add("report", cmd_report, "rewrite grades.csv and reports/class_report.html from the gradebook")
     p = add("demo", cmd_demo, "build, release, grade the bundled sample submissions, print the gradebook")
     p.add_argument("--cap", type=float, default=600, help="seconds allowed per submission (default 600)")
+    _sandbox_options(p)
     p = add("try", cmd_try, "for authors: run one source notebook as the grader would and list each graded cell")
     p.add_argument("notebook", help="notebook name, e.g. 01_vectorization")
     p.add_argument("--known-wrong", metavar="FILE", help="swap in the answers of a tests/known_wrong/*.py file")

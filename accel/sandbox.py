@@ -279,8 +279,10 @@ def merge_outputs(nb, run: dict | None) -> None:
     reason = (run or {}).get("status", "no result")
     by_id = {c["id"]: c for c in (run or {}).get("cells", [])}
     ids = [c.get("id") for c in cells]
-    if len(by_id) != len(cells) or set(by_id) != set(ids):
-        by_id, reason = {}, (reason if reason != "ok" else "result does not match this notebook")
+    if reason != "ok":  # a run that did not finish (kernel died, cap reached) counts for nothing
+        by_id = {}
+    elif len(by_id) != len(cells) or set(by_id) != set(ids):
+        by_id, reason = {}, "result does not match this notebook"
     for cell in cells:
         got = by_id.get(cell.get("id"))
         if got is not None and got["execution_count"] is not None:
