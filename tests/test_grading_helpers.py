@@ -83,3 +83,53 @@ def test_loop_only_array_refuses_whole_array_math_but_allows_elements():
     for whole in (lambda: x @ x, lambda: np.dot(x, x), lambda: x[0, :] * 2, lambda: x.sum()):
         with pytest.raises(AssertionError, match="loops"):
             whole()
+
+
+def _slow_sum(x):
+    total = 0.0
+    for value in x[:400]:
+        total += float(value)
+    return np.array([total])
+
+
+def test_speed_ratio_gives_no_credit_for_caching_by_identity_or_content():
+    """A kernel that remembers the arrays (or their bytes) it has seen gains nothing (issue 8)."""
+    by_id, by_bytes = {}, {}
+
+    def remembers_identity(x):
+        if id(x) not in by_id:
+            by_id[id(x)] = (x, _slow_sum(x))  # keep x alive so its id stays its own
+        return by_id[id(x)][1]
+
+    def remembers_content(x):
+        key = x.tobytes()
+        if key not in by_bytes:
+            by_bytes[key] = _slow_sum(x)
+        return by_bytes[key]
+
+    make = lambda i: (np.random.default_rng(i + 10).standard_normal(2000),)  # noqa: E731
+    for cheat in (remembers_identity, remembers_content):
+        ratio = speed_ratio(cheat, _slow_sum, make, repeats=3, min_time=0.01)
+        assert ratio.ratio < 3, f"{cheat.__name__}: {ratio}"
+        assert not ratio.mismatch
+
+
+def test_speed_ratio_checks_a_timed_result_against_the_baseline():
+    """A kernel that answers from a cache keyed by shape returns stale values when timed."""
+    from accel.grading import require_speedup
+    stale = {}
+
+    def by_shape(x):
+        if x.shape not in stale:
+            stale[x.shape] = _slow_sum(x)
+        return stale[x.shape]
+
+    ratio = speed_ratio(by_shape, _slow_sum, lambda i: (np.random.default_rng(i + 10).standard_normal(2000),),
+                        repeats=3, min_time=0.01)
+    assert "no caching" in ratio.mismatch
+    with pytest.raises(AssertionError, match="not credited"):
+        require_speedup(ratio, 1.0, "by_shape")
+    honest = speed_ratio(_slow_sum, _slow_sum, lambda i: (np.random.default_rng(i + 10).standard_normal(2000),),
+                         repeats=2, min_time=0.005)
+    assert honest.mismatch == ""
+    require_speedup(honest, 0.2, "honest")
