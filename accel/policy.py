@@ -159,8 +159,8 @@ class _Checker(ast.NodeVisitor):
             self.flag(node, f"uses {shown!r}, a private attribute of a module")
             return None
         if attr in FORBIDDEN_ATTRIBUTES:
-            self.flag(node, f"uses {shown!r}: file I/O, raw memory and native-code escapes are not "
-                            f"allowed in kernels")
+            self.flag(node, f"uses {shown!r}, a way to files, raw memory, native code or the "
+                            f"interpreter; kernels need none of these")
             return None
         value = getattr(_module(module), attr, None)
         if isinstance(value, types.ModuleType):
@@ -189,8 +189,8 @@ class _Checker(ast.NodeVisitor):
         if node.attr.startswith("__"):
             self.flag(node, f"uses the special attribute {node.attr!r}")
         elif node.attr in FORBIDDEN_ATTRIBUTES:
-            self.flag(node, f"uses {ast.unparse(node)!r}: file I/O, raw memory and native-code "
-                            f"escapes are not allowed in kernels")
+            self.flag(node, f"uses {ast.unparse(node)!r}, a way to files, raw memory, native code "
+                            f"or the interpreter; kernels need none of these")
         elif node.attr.startswith("_") and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
             self.flag(node, f"uses the private attribute {ast.unparse(node)!r}")
         if isinstance(node.ctx, (ast.Store, ast.Del)):
