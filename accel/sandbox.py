@@ -38,7 +38,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-BWRAP = os.environ.get("ACCEL_BWRAP", "/usr/bin/bwrap")
+BWRAP = os.environ.get("ACCEL_BWRAP") or shutil.which("bwrap") or "/usr/bin/bwrap"
 SANDBOX_UID = 61000  # + slot: each parallel sandbox has a uid of its own (process limits count per uid)
 RESULTS = ".sandbox-results"  # in the course root; never visible inside a sandbox
 WORK = "/sandbox/work"
@@ -257,8 +257,8 @@ def outputs_from_result(raw: bytes, sent: dict) -> tuple[list, str]:
         count, outputs = cell.get("execution_count"), cell.get("outputs")
         if not (count is None or (type(count) is int and count > 0)) or not isinstance(outputs, list):
             return [], "result has a malformed cell; dropped"
-        probe = nbformat.v4.new_code_cell(outputs=outputs, execution_count=count)
         try:
+            probe = nbformat.v4.new_code_cell(outputs=outputs, execution_count=count)
             nbformat.validate(nbformat.v4.new_notebook(cells=[probe]))
         except Exception:  # noqa: BLE001 - any schema problem drops the result the same way
             return [], "result has outputs that are not valid notebook outputs; dropped"
