@@ -101,7 +101,8 @@ def cmd_collect(course: Course, args) -> int:
     return 0 if result.students or not result.skipped else 1
 
 
-def _grade_and_report(course: Course, students, cap: float, jobs: int = 1, sandbox: bool = True) -> int:
+def _grade_and_report(course: Course, students, cap: float, jobs: int = 1, sandbox: bool = True,
+                      scheduler: str | None = None) -> int:
     from tqdm import tqdm
 
     from .grade import format_gradebook, grade_class, read_gradebook, submitted_students
@@ -113,7 +114,8 @@ def _grade_and_report(course: Course, students, cap: float, jobs: int = 1, sandb
         def log(line):
             bar.write(line)
             bar.update(1)
-        runs = grade_class(course, students, cap_seconds=cap, log=log, jobs=jobs, sandbox=sandbox)
+        runs = grade_class(course, students, cap_seconds=cap, log=log, jobs=jobs, sandbox=sandbox,
+                           scheduler=scheduler)
     save_run(course, runs)
     paths = write_report(course)
     rows = [r for r in read_gradebook(course) if r.student in students]
@@ -133,7 +135,8 @@ def _grade_and_report(course: Course, students, cap: float, jobs: int = 1, sandb
 
 
 def cmd_grade(course: Course, args) -> int:
-    return _grade_and_report(course, args.student or None, args.cap, args.jobs, not args.no_sandbox)
+    return _grade_and_report(course, args.student or None, args.cap, args.jobs, not args.no_sandbox,
+                             args.scheduler)
 
 
 def cmd_report(course: Course, args) -> int:
@@ -171,7 +174,8 @@ def cmd_demo(course: Course, args) -> int:
         write_submission(course, submission)
         print(f"      {submission.student:<14} {submission.description}")
     print("4/4 grade    intake, autograde, feedback, grades.csv, class report")
-    return _grade_and_report(course, [s.student for s in submissions], args.cap, args.jobs, not args.no_sandbox)
+    return _grade_and_report(course, [s.student for s in submissions], args.cap, args.jobs, not args.no_sandbox,
+                             args.scheduler)
 
 
 def _sandbox_options(p) -> None:
@@ -180,6 +184,9 @@ def _sandbox_options(p) -> None:
     p.add_argument("--no-sandbox", action="store_true",
                    help="UNSAFE: run learner code unconfined, as you, with the course folder writable "
                         "(only for machines where bubblewrap cannot create a sandbox)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run the students' sandboxes on a Dask cluster (workers need this course's "
+                        "venv and bubblewrap); this machine alone writes the gradebook")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -256,11 +256,69 @@ def _sandbox_student(course: Course, student: str, prepared: dict, slot: int, co
     return notes
 
 
+class _RemoteStudents:
+    """The sandbox jobs on a Dask cluster (``--scheduler tcp://HOST:PORT``): each student's
+    prepared notebooks go to a worker as JSON text, the results come back as JSON text and are
+    checked again here; this process stays the only writer of the gradebook."""
+
+    def __init__(self, address: str, limits, cap_seconds: float):
+        try:
+            from distributed import Client
+            self.client = Client(address, timeout=20)
+        except (OSError, TimeoutError) as err:
+            raise CourseError(f"cannot reach the Dask scheduler at {address} ({type(err).__name__}: "
+                              f"{str(err)[:120]}): start one (`dask scheduler`, workers with "
+                              f"`dask worker {address} --nthreads 1`, bubblewrap on every worker) or "
+                              f"grade here without --scheduler") from None
+        self.limits, self.cap_seconds = limits, cap_seconds
+
+    def submit(self, course: Course, student: str, prepared: dict):
+        import dataclasses
+
+        import nbformat
+
+        from .sandbox import remote_student
+        staged = course.root / STAGED / student / ASSIGNMENT
+        request = json.dumps({
+            "notebooks": {name: nbformat.writes(nb) for name, nb in prepared.items()},
+            "staged": {p.name: p.read_text() for p in staged.glob("*.ipynb")},
+            "limits": dataclasses.asdict(self.limits),
+            "cell_timeout": int(os.environ.get("ACCEL_CELL_TIMEOUT", "120")),
+            "wall_seconds": self.cap_seconds / 2})
+        return self.client.submit(remote_student, request, pure=False, key=f"accel-{student}-{time.time_ns()}")
+
+    def collect(self, future, prepared: dict, results: Path, student: str) -> list[str]:
+        from .sandbox import outputs_from_result
+        folder = results / student
+        folder.mkdir(parents=True, exist_ok=True)
+        notes = []
+        try:
+            answer = json.loads(future.result())
+        except Exception as err:  # noqa: BLE001 - a lost worker costs this student a regrade, no more
+            answer = {}
+            notes.append(f"the Dask worker failed ({type(err).__name__}: {str(err)[:120]}); scored 0, regrade")
+        for notebook, nb in prepared.items():
+            got = answer.get(notebook) if isinstance(answer, dict) else None
+            status = got.get("status") if isinstance(got, dict) and isinstance(got.get("status"), str) else "no result"
+            raw = json.dumps({"status": "ok", "cells": got.get("cells")}).encode() if got else b""
+            cells, problem = outputs_from_result(raw, nb)
+            if problem != "ok":
+                status = problem if status == "ok" else status
+            (folder / f"{notebook}.json").write_text(json.dumps({"status": status, "cells": cells}))
+            if status != "ok":
+                notes.append(f"{notebook}: {status}; scored 0")
+        return notes
+
+    def close(self):
+        self.client.close()
+
+
 def grade_class(course: Course, students: list[str] | None = None,
                 cap_seconds: float = DEFAULT_CAP_SECONDS, memory_bytes: int = DEFAULT_MEMORY_BYTES,
-                log=print, jobs: int = 1, sandbox: bool = True) -> ClassRun:
-    """Intake, then run each student in a sandbox (``jobs`` at once), score them one at a time
-    with nbgrader (one failure never stops the others), then feedback."""
+                log=print, jobs: int = 1, sandbox: bool = True, scheduler: str | None = None) -> ClassRun:
+    """Intake, then run each student in a sandbox (``jobs`` at once here, or on the Dask cluster
+    at ``scheduler``), score them one at a time with nbgrader (one failure never stops the
+    others), then feedback."""
     students = students if students is not None else submitted_students(course)
     if not students:
         raise CourseError(f"no submissions in {course.submitted_dir}/<student>/{ASSIGNMENT}/; "
@@ -270,7 +328,10 @@ def grade_class(course: Course, students: list[str] | None = None,
     if jobs < 1:
         raise CourseError(f"--jobs must be at least 1, got {jobs}")
     from .sandbox import Limits, SandboxError, check_available, tree_digest
-    if sandbox:
+    if scheduler and not sandbox:
+        raise CourseError("--scheduler runs students in sandboxes on the workers; it cannot be "
+                          "combined with --no-sandbox")
+    if sandbox and not scheduler:  # with a scheduler, the workers need bubblewrap, not this machine
         try:
             check_available()
         except SandboxError as err:
@@ -309,6 +370,30 @@ def grade_class(course: Course, students: list[str] | None = None,
         count = len(found) + len(run.messages)
         detail = f" ({count} note{'s' * (count != 1)})" if count else ""
         log(f"[{done}/{len(students)}] {student}: {run.status} in {run.seconds:.1f} s{detail}")
+
+    if scheduler:
+        remote = _RemoteStudents(scheduler, limits, cap_seconds)
+        try:
+            futures, prepared_of = {}, {}
+            for student in students:
+                findings += stage_student(course, student, rules)
+                prepared, notes = {}, []
+                for notebook in sorted(p.stem for p in (course.root / STAGED / student / ASSIGNMENT).glob("*.ipynb")):
+                    try:
+                        prepared[notebook] = prepare_notebook(course, student, notebook)
+                    except Exception as err:  # noqa: BLE001 - as below
+                        notes.append(f"{notebook}: could not be prepared ({type(err).__name__}: {err})"[:240])
+                notes_of[student], prepared_of[student] = notes, prepared
+                futures[remote.submit(course, student, prepared)] = student
+            from distributed import as_completed
+            for future in as_completed(list(futures)):
+                student = futures[future]
+                notes = remote.collect(future, prepared_of.pop(student), results, student)
+                score(student, notes_of.pop(student) + notes)
+        finally:
+            remote.close()
+        _feedback(course, students, runs)
+        return ClassRun([runs[s] for s in students], findings, sandboxed=sandbox)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         pending = {}

@@ -305,6 +305,39 @@ def tree_digest(paths: list[Path]) -> str:
 
 
 # ------------------------------------------------------------------------------------------------
+# on a Dask worker (grade --scheduler): the same sandbox, on another machine
+# ------------------------------------------------------------------------------------------------
+
+def remote_student(request: str) -> str:
+    """Run one student's prepared notebooks in sandboxes on this (worker) machine.
+
+    ``request`` and the answer are JSON text, so nothing but plain data crosses between the
+    coordinator and the worker: the prepared notebooks, the student's intake-checked notebooks
+    (for notebook 04's siblings), limits and time-outs in; each notebook's status and cells out.
+    The coordinator checks every result again before it uses it.
+    """
+    import tempfile
+
+    import nbformat
+
+    data = json.loads(request)
+    limits = Limits(**data["limits"])
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="accel-student-") as tmp:
+        staged = Path(tmp) / "staged"
+        staged.mkdir()
+        os.chmod(tmp, 0o755)
+        for name, text in data["staged"].items():
+            (staged / Path(name).name).write_text(text)
+        for name, text in data["notebooks"].items():
+            run = execute_in_sandbox(nbformat.reads(text, as_version=4), name, staged,
+                                     slot=data.get("slot", 0), limits=limits,
+                                     cell_timeout=data["cell_timeout"], wall_seconds=data["wall_seconds"])
+            out[name] = {"status": run.status, "cells": run.cells}
+    return json.dumps(out)
+
+
+# ------------------------------------------------------------------------------------------------
 # inside the sandbox
 # ------------------------------------------------------------------------------------------------
 
