@@ -139,7 +139,7 @@ def bwrap_argv(bwrap: str, submission: Path, slot: int, limits: Limits, cores: l
                 argv += ["--perms", "0755", "--dir", str(folder)]
                 made.add(folder)
         argv += ["--ro-bind", str(root), str(root)]
-    argv += ["--proc", "/proc", "--dev", "/dev",
+    argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/dev/shm",  # numba's locks
              "--size", str(limits.tmpfs_bytes), "--perms", "1777", "--tmpfs", "/tmp",
              "--perms", "0755", "--dir", "/sandbox",
              "--size", str(limits.tmpfs_bytes), "--perms", "1777", "--tmpfs", WORK,

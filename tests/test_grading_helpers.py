@@ -138,3 +138,5 @@ def test_speed_ratio_checks_a_timed_result():
     require_speedup(honest, 0.2, "honest")
     wrong_but_consistent = speed_ratio(lambda x: np.zeros(1), _slow_sum, make, repeats=2, min_time=0.005)
     assert wrong_but_consistent.mismatch == ""  # its values tests fail; speed is judged on time
+    garbage = speed_ratio(lambda x: np.random.random(1), _slow_sum, make, repeats=2, min_time=0.005)
+    assert garbage.mismatch == ""  # wrong outside the timing too (uninitialised memory): values tests' job

@@ -152,6 +152,12 @@ def _outcome(result, args):
     return value, [a for a in arrays if isinstance(a, np.ndarray)]
 
 
+def _same(one, other) -> bool:
+    """Two outcomes (return value, arrays passed) agree."""
+    return (_agree(one[0], other[0]) and len(one[1]) == len(other[1])
+            and all(_agree(g, e) for g, e in zip(one[1], other[1])))
+
+
 def _agree(got, expected) -> bool:
     if got is None or expected is None:
         return got is None and expected is None
@@ -196,11 +202,12 @@ def speed_ratio(candidate, baseline, make_args, *, repeats: int = 5, warmup: int
     pinned (``threads``) so the ratio does not depend on what else the machine is doing.
 
     The last timed result of the candidate in each round is checked, after all the timing,
-    against the candidate itself run again on a copy of the same arguments; a difference is recorded in ``mismatch``, and
-    :func:`require_speedup` then fails: no speed credit for results a timed call did not compute.
-    (It is not compared with the baseline: values have test cells of their own, and one mistake
-    costs only its own points. A kernel that answers every call of a given shape from a cache is
-    therefore not caught here; its values tests fail.)
+    against the candidate itself run again on a copy of the same arguments, with the baseline as
+    arbiter: when the kernel alone gives the baseline's answer but its timed call returned
+    something else, that is recorded in ``mismatch`` and :func:`require_speedup` fails (no speed
+    credit for results a timed call did not compute). A kernel that is simply wrong is left to
+    its values tests (one mistake costs only its own points); so a kernel that answers every
+    call of a given shape from a cache is not caught here, its values tests are.
     """
     clock = time.perf_counter
     best_candidate = best_baseline = float("inf")
@@ -229,9 +236,14 @@ def speed_ratio(candidate, baseline, make_args, *, repeats: int = 5, warmup: int
             if gc_was_enabled:
                 gc.enable()
         for i, before, outcome in checks:  # after the timing: the candidate alone, same inputs
-            expected = _outcome(candidate(*before), before)
-            if not (_agree(outcome[0], expected[0]) and len(outcome[1]) == len(expected[1])
-                    and all(_agree(g, e) for g, e in zip(outcome[1], expected[1]))):
+            reference = _copy_of(before)
+            expected = _outcome(baseline(*reference), reference)
+            time.sleep(0.02)  # apart from the timing: no "called again at once" shortcut applies
+            again = _outcome(candidate(*before), before)
+            # flagged only when the kernel is right on its own (it agrees with the baseline on
+            # these inputs) but its timed call returned something else: a wrong kernel loses its
+            # values tests, not its speed test too
+            if not _same(outcome, again) and _same(again, expected):
                 mismatch = (f"in round {i + 1}, a timed call returned something other than the "
                             f"same kernel returns for the same inputs outside the timing; every "
                             f"timed call must compute its result (no caching, no shortcuts while timed)")
