@@ -75,7 +75,7 @@ TAMPERING = {
     # only accel's learner API
     "from accel.reference.matmul import trusted_naive_matmul": "accel.reference",
     "import accel.reference": "accel.reference",
-    "import accel\nx = accel.reference": "not part of accel's learner API",
+    "import accel\nx = accel.reference": "accel.reference",  # refused whether or not it is imported yet
     "from accel import grading": "accel.grading",
     # IPython syntax, transformed before parsing
     "x = !cat ../../source/acceleration/01_vectorization.ipynb": "shell",
