@@ -42,6 +42,19 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.Execute.timeout = settings.cell_timeout_seconds
 c.Execute.interrupt_on_timeout = True
 
+# Graded in a sandbox (accel_instructor.grade, accel_instructor.sandbox): nbgrader runs no learner code itself; it
+# takes the outputs the sandbox returned and scores them (the rest of its autograde steps as usual).
+if os.environ.get("ACCEL_SANDBOX_RESULTS"):
+    c.Autograde.autograde_preprocessors = [
+        "accel_instructor.nbgrader_ext.ReplayExecution",
+        "nbgrader.preprocessors.IgnorePattern",
+        "nbconvert.preprocessors.ClearMetadataPreprocessor",
+        "nbgrader.preprocessors.LimitOutput",
+        "nbgrader.preprocessors.SaveAutoGrades",
+        "nbgrader.preprocessors.AssignLatePenalties",
+        "nbgrader.preprocessors.CheckCellMetadata",
+    ]
+
 # Feedback must not show hidden tests (nbgrader shows them by default).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",

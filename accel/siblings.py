@@ -4,12 +4,19 @@ Notebook 04 puts the kernels *you* wrote in notebooks 01-03 on your roofline. It
 them: it reads the sibling notebook file, runs its set-up cells (imports, constants) and your answer
 cells (nothing else: no measurements, no tests) in a fresh namespace, and hands back the
 functions asked for.
+
+While grading, the siblings are read from ``$ACCEL_SIBLINGS_DIR``: the grader's intake-checked
+copies of your notebooks, mounted read-only in the sandbox (a file the kernel itself wrote is
+never loaded), and every cell is checked against the course's code rules (:mod:`accel.policy`)
+before it runs (all but the set-up cell, which intake has checked against the released one); a
+cell that breaks a rule is skipped with a note.
 """
 from __future__ import annotations
 
 import ast
 import contextlib
 import io
+import os
 from pathlib import Path
 
 import nbformat
@@ -43,6 +50,9 @@ def kernels_from(notebook: str | Path, names: list[str]) -> tuple[dict, list[str
     a note says why (the rest is still returned).
     """
     path = Path(notebook)
+    graded_copies = os.environ.get("ACCEL_SIBLINGS_DIR")
+    if graded_copies:  # grading: only the intake-checked, read-only copies
+        path = Path(graded_copies) / path.name
     if not path.exists():
         return {}, [f"{path.name} not found next to this notebook"]
     try:
@@ -54,7 +64,14 @@ def kernels_from(notebook: str | Path, names: list[str]) -> tuple[dict, list[str
                         or (not c.metadata.get("nbgrader") and _only_definitions(c.source))]
     namespace: dict = {"__name__": f"sibling_{path.stem}"}
     notes = []
-    for cell in cells:
+    from .policy import check_source
+    for index, cell in enumerate(cells):
+        # the set-up cell is the course's own (intake refused it in the graded copy if changed)
+        violations = check_source(cell.source) if index else []
+        if violations:
+            notes.append(f"a cell of {path.name} was skipped: it breaks the course's code rules "
+                         f"({violations[0]})")
+            continue
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             try:
                 exec(compile(cell.source, f"{path.name}", "exec"), namespace)  # noqa: S102 - your own code

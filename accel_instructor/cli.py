@@ -101,7 +101,8 @@ def cmd_collect(course: Course, args) -> int:
     return 0 if result.students or not result.skipped else 1
 
 
-def _grade_and_report(course: Course, students, cap: float) -> int:
+def _grade_and_report(course: Course, students, cap: float, jobs: int = 1, sandbox: bool = True,
+                      scheduler: str | None = None) -> int:
     from tqdm import tqdm
 
     from .grade import format_gradebook, grade_class, read_gradebook, submitted_students
@@ -113,7 +114,8 @@ def _grade_and_report(course: Course, students, cap: float) -> int:
         def log(line):
             bar.write(line)
             bar.update(1)
-        runs = grade_class(course, students, cap_seconds=cap, log=log)
+        runs = grade_class(course, students, cap_seconds=cap, log=log, jobs=jobs, sandbox=sandbox,
+                           scheduler=scheduler)
     save_run(course, runs)
     paths = write_report(course)
     rows = [r for r in read_gradebook(course) if r.student in students]
@@ -133,7 +135,8 @@ def _grade_and_report(course: Course, students, cap: float) -> int:
 
 
 def cmd_grade(course: Course, args) -> int:
-    return _grade_and_report(course, args.student or None, args.cap)
+    return _grade_and_report(course, args.student or None, args.cap, args.jobs, not args.no_sandbox,
+                             args.scheduler)
 
 
 def cmd_report(course: Course, args) -> int:
@@ -176,7 +179,19 @@ def cmd_demo(course: Course, args) -> int:
         write_submission(course, submission)
         print(f"      {submission.student:<14} {submission.description}")
     print("4/4 grade    intake, autograde, feedback, grades.csv, class report")
-    return _grade_and_report(course, [s.student for s in submissions], args.cap)
+    return _grade_and_report(course, [s.student for s in submissions], args.cap, args.jobs, not args.no_sandbox,
+                             args.scheduler)
+
+
+def _sandbox_options(p) -> None:
+    p.add_argument("--jobs", type=int, default=1,
+                   help="students graded at once, each sandbox pinned to its own core(s) (default 1)")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="UNSAFE: run learner code unconfined, as you, with the course folder writable "
+                        "(only for machines where bubblewrap cannot create a sandbox)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run the students' sandboxes on a Dask cluster (workers need this course's "
+                        "venv and bubblewrap); this machine alone writes the gradebook")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,10 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--student", action="append", help="grade only this student (repeatable)")
     p.add_argument("--cap", type=float, default=SETTINGS.cap_seconds,
                    help=f"seconds allowed per submission (default {SETTINGS.cap_seconds:g}, ACCEL_CAP_SECONDS)")
+    _sandbox_options(p)
     add("report", cmd_report, "rewrite grades.csv and reports/class_report.html from the gradebook")
     p = add("demo", cmd_demo, "build, release, grade the bundled sample submissions, print the gradebook")
     p.add_argument("--cap", type=float, default=SETTINGS.cap_seconds,
                    help=f"seconds allowed per submission (default {SETTINGS.cap_seconds:g}, ACCEL_CAP_SECONDS)")
+    _sandbox_options(p)
     p = add("try", cmd_try, "for authors: run one source notebook as the grader would and list each graded cell")
     p.add_argument("notebook", help="notebook name, e.g. 01_vectorization")
     p.add_argument("--known-wrong", metavar="FILE", help="swap in the answers of a tests/known_wrong/*.py file")

@@ -59,8 +59,13 @@ def collect(course: Course, source: Path, force: bool = False) -> Collected:
         notebooks = course.notebook_names()
         result = Collected()
         found = {}
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        for path in sorted(p for p in root.rglob("*") if p.is_file() or p.is_symlink()):
             if "__MACOSX" in path.parts or path.name.startswith("."):
+                continue
+            linked = [q for q in (path, *path.parents) if q != root and root in q.parents and q.is_symlink()]
+            if linked:  # a link could point at source/ (answers, hidden tests) or anywhere else
+                result.skipped.append(f"{path.relative_to(root)}: {linked[-1].relative_to(root)} is a "
+                                      f"symbolic link; not followed (put the notebook file itself there)")
                 continue
             match, why = _match(path, root, notebooks)
             if match is None:
@@ -76,6 +81,6 @@ def collect(course: Course, source: Path, force: bool = False) -> Collected:
                 shutil.rmtree(dest)
             dest.mkdir(parents=True)
             for notebook, path in files:
-                shutil.copy2(path, dest / f"{notebook}.ipynb")
+                shutil.copy2(path, dest / f"{notebook}.ipynb", follow_symlinks=False)
             result.students[student] = sorted(nb for nb, _ in files)
     return result

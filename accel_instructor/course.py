@@ -105,13 +105,13 @@ class Course:
                       if p.stem not in SETTINGS.notebook_names)
 
     def nbgrader(self, *args: str, timeout: float | None = None, check: bool = True,
-                 memory_bytes: int | None = None) -> subprocess.CompletedProcess:
+                 memory_bytes: int | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         """Run an nbgrader command in the course root, with this Python's bin/ on PATH.
 
         nbgrader shells out to ``alembic`` found on PATH; without the venv's bin/ the first
         generate_assignment fails and leaves a half-made gradebook.db behind.
         """
-        env = dict(os.environ)
+        env = {**os.environ, **(env or {})}
         bin_dir = str(Path(sys.executable).parent)
         env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
         env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")

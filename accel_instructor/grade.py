@@ -1,15 +1,28 @@
-"""Grade a class: trusted intake, then nbgrader one student at a time, then the gradebook.
+"""Grade a class: trusted intake, each student's notebooks run in a sandbox, then the gradebook.
 
-A broken submission never stops the others: each student is autograded in a process of its
-own with a time cap and a memory limit; when a whole-submission run does not finish, each
-notebook that is still ungraded is retried alone, so one bad notebook costs only its own points.
+Per student: intake stages a sanitized copy (:mod:`accel_instructor.intake`); the trusted side prepares
+each notebook as ``nbgrader autograde`` would (hidden tests restored from the gradebook) and
+runs it in a bubblewrap sandbox of its own (:mod:`accel_instructor.sandbox`), up to ``jobs`` sandboxes at
+once, each pinned to its own cores. The sandbox hands back outputs as JSON; then, one student
+at a time, ``nbgrader autograde`` runs with :class:`accel_instructor.nbgrader_ext.ReplayExecution` in place
+of its Execute step, so nbgrader itself scores the outputs and this process alone writes the
+gradebook, ``autograded/`` and feedback. A tripwire hashes the package, the config and the
+course notebooks around every student.
+
+A broken submission never stops the others: the nbgrader step has a time cap and a memory
+limit; when a whole-submission run does not finish, each notebook that is still ungraded is
+retried alone, so one bad notebook costs only its own points. ``sandbox=False`` (the CLI's
+``--no-sandbox``) runs nbgrader's own Execute instead, unconfined, as before.
 """
 from __future__ import annotations
 
 import csv
+import json
+import os
 import re
 import shutil
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +33,7 @@ from .intake import STAGED, Finding, load_rules, stage_student
 
 DEFAULT_CAP_SECONDS = SETTINGS.cap_seconds  # one whole submission; each cell also has a timeout
 DEFAULT_MEMORY_BYTES = SETTINGS.memory_bytes  # address-space limit of the grading kernel
+RESULTS_DIR = ".sandbox-results"  # the sandboxes' checked outputs, read by the nbgrader step
 
 
 @dataclass
@@ -40,14 +54,17 @@ def _last_error(log: str) -> str:
     return re.sub(r"^\[\w+ \| (ERROR|WARNING)\] ", "", text).strip()[:240]
 
 
-def _autograde(course: Course, student: str, cap: float, memory: int, notebook: str | None = None):
-    """One nbgrader run; returns an error message or '' on success."""
+def _autograde(course: Course, student: str, cap: float, memory: int, notebook: str | None = None,
+               replay: Path | None = None):
+    """One nbgrader run; returns an error message or '' on success. With ``replay`` (a folder of
+    sandbox results), nbgrader executes nothing: it takes the outputs from there."""
     args = ["autograde", ASSIGNMENT, f"--student={student}", "--force",
             f"--CourseDirectory.submitted_directory={STAGED}"]
     if notebook:
         args.append(f"--notebook={notebook}")
+    env = {"ACCEL_SANDBOX_RESULTS": str(replay)} if replay else {}
     try:
-        proc = course.nbgrader(*args, timeout=cap, check=False, memory_bytes=memory)
+        proc = course.nbgrader(*args, timeout=cap, check=False, memory_bytes=memory, env=env)
     except NbgraderTimeout:
         return f"stopped after the {cap:.0f} s cap"
     if proc.returncode != 0:
@@ -56,19 +73,21 @@ def _autograde(course: Course, student: str, cap: float, memory: int, notebook: 
 
 
 def autograde_student(course: Course, student: str, cap_seconds: float = DEFAULT_CAP_SECONDS,
-                      memory_bytes: int = DEFAULT_MEMORY_BYTES) -> StudentRun:
+                      memory_bytes: int = DEFAULT_MEMORY_BYTES, replay: Path | None = None,
+                      messages: list[str] | None = None) -> StudentRun:
     start = time.perf_counter()
     staged = course.root / STAGED / student / ASSIGNMENT
     notebooks = sorted(p.stem for p in staged.glob("*.ipynb"))
-    error = _autograde(course, student, cap_seconds, memory_bytes)
+    messages = list(messages or [])
+    error = _autograde(course, student, cap_seconds, memory_bytes, replay=replay)
     if not error:
-        return StudentRun(student, "graded", time.perf_counter() - start)
-    messages = [f"whole submission: {error}"]
+        return StudentRun(student, "graded", time.perf_counter() - start, messages)
+    messages.append(f"whole submission: {error}")
     done = course.autograded_dir / student / ASSIGNMENT
     unfinished = [nb for nb in notebooks if not (done / f"{nb}.ipynb").exists()]
     failed = []
     for notebook in unfinished:  # retry alone what did not finish, so the rest keeps its points
-        error = _autograde(course, student, cap_seconds / 2, memory_bytes, notebook)
+        error = _autograde(course, student, cap_seconds / 2, memory_bytes, notebook, replay=replay)
         if error:
             failed.append(notebook)
             messages.append(f"{notebook}: {error}; scored 0")
@@ -177,33 +196,248 @@ def format_gradebook(rows: list[NotebookGrade]) -> str:
 class ClassRun:
     runs: list[StudentRun]
     findings: list[Finding]
+    sandboxed: bool = True
 
     def problems(self) -> list[str]:
         """One line per thing an instructor should know about."""
-        lines = [str(f) for f in self.findings]
+        lines = [] if self.sandboxed else [
+            "NOT SANDBOXED (--no-sandbox): learner code ran as the grading user with the course "
+            "folder writable; check the tripwire lines and regrade with the sandbox when you can"]
+        lines += [str(f) for f in self.findings]
         lines += [f"{r.student}: {r.status} - {r.message}" for r in self.runs if r.messages]
         return lines
 
 
+def prepare_notebook(course: Course, student: str, notebook: str):
+    """The staged notebook exactly as ``nbgrader autograde`` prepares it before executing it:
+    nbgrader's own sanitizing preprocessors (outputs cleared, duplicate ids dropped, kernelspec,
+    locked and hidden test cells restored from the gradebook, metadata checked)."""
+    import nbformat
+    from nbgrader.converters import Autograde
+
+    nb = nbformat.read(course.root / STAGED / student / ASSIGNMENT / f"{notebook}.ipynb", as_version=4)
+    resources = {"nbgrader": {"student": student, "assignment": ASSIGNMENT, "notebook": notebook,
+                              "db_url": course.db_url}}
+    for kind in Autograde.sanitize_preprocessors.default():
+        nb, resources = kind().preprocess(nb, resources)
+    return nb
+
+
+def core_slots(jobs: int, cores: list[int] | None = None) -> list[list[int]]:
+    """Cores for each of ``jobs`` sandboxes: disjoint when there are enough, shared otherwise."""
+    cores = sorted(cores if cores is not None else os.sched_getaffinity(0))
+    per = max(1, len(cores) // max(1, jobs))
+    return [[cores[(slot * per + k) % len(cores)] for k in range(per)] for slot in range(jobs)]
+
+
+def tripwire_paths(course: Course) -> list[Path]:
+    """What no student may change: both packages, the config, the course's notebooks."""
+    import accel
+    import accel_instructor
+    return [Path(accel.__file__).resolve().parent, Path(accel_instructor.__file__).resolve().parent,
+            course.root / "nbgrader_config.py",
+            course.source_dir, course.release_dir]
+
+
+def _sandbox_student(course: Course, student: str, prepared: dict, slot: int, cores: list[int],
+                     cap_seconds: float, limits, results: Path) -> list[str]:
+    """Run each prepared notebook of one student in a sandbox of its own; write the checked
+    results where the nbgrader step will take them. Returns notes for the report."""
+    from .sandbox import execute_in_sandbox
+    cell_timeout = int(os.environ.get("ACCEL_CELL_TIMEOUT", "120"))
+    staged = course.root / STAGED / student / ASSIGNMENT
+    folder = results / student
+    folder.mkdir(parents=True, exist_ok=True)
+    notes = []
+    for notebook, nb in prepared.items():
+        run = execute_in_sandbox(nb, notebook, staged, slot=slot, cores=cores, limits=limits,
+                                 cell_timeout=cell_timeout, wall_seconds=cap_seconds / 2)
+        (folder / f"{notebook}.json").write_text(json.dumps({"status": run.status, "cells": run.cells}))
+        if run.status != "ok":
+            notes.append(f"{notebook}: {run.status}; scored 0")
+    return notes
+
+
+class _RemoteStudents:
+    """The sandbox jobs on a Dask cluster (``--scheduler tcp://HOST:PORT``): each student's
+    prepared notebooks go to a worker as JSON text, the results come back as JSON text and are
+    checked again here; this process stays the only writer of the gradebook."""
+
+    def __init__(self, address: str, limits, cap_seconds: float):
+        try:
+            from distributed import Client
+            self.client = Client(address, timeout=20)
+        except (OSError, TimeoutError) as err:
+            raise CourseError(f"cannot reach the Dask scheduler at {address} ({type(err).__name__}: "
+                              f"{str(err)[:120]}): start one (`dask scheduler`, workers with "
+                              f"`dask worker {address} --nthreads 1`, bubblewrap on every worker) or "
+                              f"grade here without --scheduler") from None
+        self.limits, self.cap_seconds = limits, cap_seconds
+
+    def submit(self, course: Course, student: str, prepared: dict):
+        import dataclasses
+
+        import nbformat
+
+        from .sandbox import remote_student
+        staged = course.root / STAGED / student / ASSIGNMENT
+        request = json.dumps({
+            "notebooks": {name: nbformat.writes(nb) for name, nb in prepared.items()},
+            "staged": {p.name: p.read_text() for p in staged.glob("*.ipynb")},
+            "limits": dataclasses.asdict(self.limits),
+            "cell_timeout": int(os.environ.get("ACCEL_CELL_TIMEOUT", "120")),
+            "wall_seconds": self.cap_seconds / 2})
+        return self.client.submit(remote_student, request, pure=False, key=f"accel-{student}-{time.time_ns()}")
+
+    def collect(self, future, prepared: dict, results: Path, student: str) -> list[str]:
+        from .sandbox import outputs_from_result
+        folder = results / student
+        folder.mkdir(parents=True, exist_ok=True)
+        notes = []
+        try:
+            answer = json.loads(future.result())
+        except Exception as err:  # noqa: BLE001 - a lost worker costs this student a regrade, no more
+            answer = {}
+            notes.append(f"the Dask worker failed ({type(err).__name__}: {str(err)[:120]}); scored 0, regrade")
+        for notebook, nb in prepared.items():
+            got = answer.get(notebook) if isinstance(answer, dict) else None
+            status = got.get("status") if isinstance(got, dict) and isinstance(got.get("status"), str) else "no result"
+            raw = json.dumps({"status": "ok", "cells": got.get("cells")}).encode() if got else b""
+            cells, problem = outputs_from_result(raw, nb)
+            if problem != "ok":
+                status = problem if status == "ok" else status
+            (folder / f"{notebook}.json").write_text(json.dumps({"status": status, "cells": cells}))
+            if status != "ok":
+                notes.append(f"{notebook}: {status}; scored 0")
+        return notes
+
+    def close(self):
+        self.client.close()
+
+
 def grade_class(course: Course, students: list[str] | None = None,
                 cap_seconds: float = DEFAULT_CAP_SECONDS, memory_bytes: int = DEFAULT_MEMORY_BYTES,
-                log=print) -> ClassRun:
-    """Intake, then autograde each student (one failure never stops the others), then feedback."""
+                log=print, jobs: int = 1, sandbox: bool = True, scheduler: str | None = None) -> ClassRun:
+    """Intake, then run each student in a sandbox (``jobs`` at once here, or on the Dask cluster
+    at ``scheduler``), score them one at a time with nbgrader (one failure never stops the
+    others), then feedback."""
     students = students if students is not None else submitted_students(course)
     if not students:
         raise CourseError(f"no submissions in {course.submitted_dir}/<student>/{ASSIGNMENT}/; "
                           f"put them there (or use `collect`) and run again")
     if course.db_url.startswith("sqlite") and not (course.root / "gradebook.db").exists():
         raise CourseError("no gradebook.db yet: run `python -m accel_instructor release` first")
+    if jobs < 1:
+        raise CourseError(f"--jobs must be at least 1, got {jobs}")
+    from .sandbox import Limits, SandboxError, check_available, tree_digest
+    if scheduler and not sandbox:
+        raise CourseError("--scheduler runs students in sandboxes on the workers; it cannot be "
+                          "combined with --no-sandbox")
+    if sandbox and not scheduler:  # with a scheduler, the workers need bubblewrap, not this machine
+        try:
+            check_available()
+        except SandboxError as err:
+            raise CourseError(str(err)) from None
+    elif not sandbox:
+        log("WARNING: --no-sandbox: learner code runs UNCONFINED, as this user, with the course "
+            "folder writable; use it only where bubblewrap cannot run")
+        jobs = 1  # unconfined nbgrader runs share one gradebook: one at a time
     rules = load_rules(course)
-    runs, findings = [], []
-    for index, student in enumerate(students, 1):
-        found = stage_student(course, student, rules)
-        findings += found
-        run = autograde_student(course, student, cap_seconds, memory_bytes)
-        runs.append(run)
-        notes = [f.message for f in found] + run.messages
-        detail = f" ({len(notes)} note{'s' * (len(notes) != 1)})" if notes else ""
-        log(f"[{index}/{len(students)}] {student}: {run.status} in {run.seconds:.1f} s{detail}")
-    course.nbgrader("generate_feedback", ASSIGNMENT, "--force")
-    return ClassRun(runs, findings)
+    watched = tripwire_paths(course)
+    baseline = tree_digest(watched)
+    limits = Limits(memory_bytes=memory_bytes)
+    results = course.root / RESULTS_DIR
+    shutil.rmtree(results, ignore_errors=True)
+    slots = core_slots(jobs)
+    free = list(range(jobs))
+    runs, findings, notes_of = {}, [], {}
+    done = 0
+
+    def check_tripwire(who):
+        if tree_digest(watched) != baseline:
+            raise CourseError(
+                f"tripwire: the accel package, nbgrader_config.py, source/ or release/ changed while "
+                f"grading {', '.join(who)}; grading stopped so no later student is graded against "
+                f"altered files. Restore them (git status / git checkout), then grade again"
+                + ("" if sandbox else " without --no-sandbox"))
+
+    def score(student, notes):
+        nonlocal done
+        run = autograde_student(course, student, cap_seconds, memory_bytes,
+                                replay=results if sandbox else None, messages=notes)
+        runs[student] = run
+        check_tripwire([student])
+        done += 1
+        found = [f.message for f in findings if f.student == student]
+        count = len(found) + len(run.messages)
+        detail = f" ({count} note{'s' * (count != 1)})" if count else ""
+        log(f"[{done}/{len(students)}] {student}: {run.status} in {run.seconds:.1f} s{detail}")
+
+    if scheduler:
+        remote = _RemoteStudents(scheduler, limits, cap_seconds)
+        try:
+            futures, prepared_of = {}, {}
+            for student in students:
+                findings += stage_student(course, student, rules)
+                prepared, notes = {}, []
+                for notebook in sorted(p.stem for p in (course.root / STAGED / student / ASSIGNMENT).glob("*.ipynb")):
+                    try:
+                        prepared[notebook] = prepare_notebook(course, student, notebook)
+                    except Exception as err:  # noqa: BLE001 - as below
+                        notes.append(f"{notebook}: could not be prepared ({type(err).__name__}: {err})"[:240])
+                notes_of[student], prepared_of[student] = notes, prepared
+                futures[remote.submit(course, student, prepared)] = student
+            from distributed import as_completed
+            for future in as_completed(list(futures)):
+                student = futures[future]
+                notes = remote.collect(future, prepared_of.pop(student), results, student)
+                score(student, notes_of.pop(student) + notes)
+        finally:
+            remote.close()
+        _feedback(course, students, runs)
+        return ClassRun([runs[s] for s in students], findings, sandboxed=sandbox)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        pending = {}
+        for student in students:
+            findings += stage_student(course, student, rules)
+            if not sandbox:
+                score(student, [])
+                continue
+            prepared, notes = {}, []
+            for notebook in sorted(p.stem for p in (course.root / STAGED / student / ASSIGNMENT).glob("*.ipynb")):
+                try:
+                    prepared[notebook] = prepare_notebook(course, student, notebook)
+                except Exception as err:  # noqa: BLE001 - nbgrader refuses it; so does the scoring step
+                    notes.append(f"{notebook}: could not be prepared ({type(err).__name__}: {err})"[:240])
+            while not free:  # wait for a sandbox slot; score whoever finished meanwhile
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    who, slot = pending.pop(future)
+                    free.append(slot)
+                    score(who, notes_of.pop(who) + future.result())
+            slot = free.pop(0)
+            notes_of[student] = notes
+            future = pool.submit(_sandbox_student, course, student, prepared, slot, slots[slot],
+                                 cap_seconds, limits, results)
+            pending[future] = (student, slot)
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                who, slot = pending.pop(future)
+                free.append(slot)
+                score(who, notes_of.pop(who) + future.result())
+    _feedback(course, students, runs)
+    return ClassRun([runs[s] for s in students], findings, sandboxed=sandbox)
+
+
+def _feedback(course: Course, students: list[str], runs: dict[str, StudentRun]) -> None:
+    """Feedback for everyone in one nbgrader run; if that fails, student by student, so one
+    notebook nbgrader cannot render costs only its own student's feedback."""
+    proc = course.nbgrader("generate_feedback", ASSIGNMENT, "--force", check=False)
+    if proc.returncode == 0:
+        return
+    for student in students:
+        proc = course.nbgrader("generate_feedback", ASSIGNMENT, f"--student={student}", "--force", check=False)
+        if proc.returncode != 0:
+            runs[student].messages.append(f"no feedback: {_last_error(proc.stdout) or 'nbgrader failed'}")

@@ -147,6 +147,11 @@ def stage_student(course: Course, student: str, rules: dict[str, NotebookRules])
     if (source_dir / "timestamp.txt").is_file():
         shutil.copy2(source_dir / "timestamp.txt", dest / "timestamp.txt")
     present = {p.stem: p for p in source_dir.glob("*.ipynb")}
+    inside = course.submitted_dir.resolve()
+    for name, path in sorted(present.items()):  # a link could point at source/ or anywhere else
+        if path.is_symlink() or inside not in path.resolve().parents:
+            findings.append(Finding(student, name, "a symbolic link, not a file: not read; scored 0"))
+            del present[name]
     for extra in sorted(set(present) - set(rules)):
         findings.append(Finding(student, extra, "not a notebook of this assignment; ignored"))
     for name, nb_rules in rules.items():

@@ -26,7 +26,7 @@ class Submission:
 
     ``answers``: notebook -> solution grade_id -> code. ``extra_cells``: notebook -> list of
     (grade_id, code): a new code cell inserted after that cell. ``damage``: notebook -> one of
-    ``"missing"``, ``"not_json"``, ``"other_assignment"``, ``"delete:<grade_id>"``,
+    ``"missing"``, ``"not_json"``, ``"other_assignment"``, ``"symlink_to_source"``, ``"delete:<grade_id>"``,
     ``"duplicate:<grade_id>"``. ``loses``: notebook -> graded cells expected to score zero
     (``"*"`` for all of them).
     """
@@ -106,6 +106,9 @@ def write_submission(course: Course, submission: Submission, submitted_root: Pat
         damage = submission.damage.get(released.stem, "")
         target = dest / released.name
         if damage == "missing":
+            continue
+        if damage == "symlink_to_source":  # hands in a link to the instructor's notebook
+            target.symlink_to(course.source_dir.resolve() / released.name)
             continue
         if damage == "not_json":
             target.write_text('{"cells": [  <- this file was cut off while saving')

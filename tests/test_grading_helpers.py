@@ -109,3 +109,58 @@ def test_a_failing_check_shows_its_message_not_the_helper(tmp_path):
         # at most the two-line _fail: never check_close's or traced_peak_bytes' own code
         assert len(helper_frames) <= 1 and all("in _fail" in f for f in helper_frames), plain
         assert "in check_close" not in plain and "in traced_peak_bytes" not in plain, plain
+def _slow_sum(x):
+    """A slow position-weighted sum: any changed element changes the result."""
+    total = 0.0
+    for position, value in enumerate(x):
+        total += position * float(value)
+    return np.array([total])
+
+
+def test_speed_ratio_gives_no_credit_for_caching_by_identity_or_content():
+    """A kernel that remembers the arrays (or their bytes) it has seen gains nothing (issue 8)."""
+    by_id, by_bytes = {}, {}
+
+    def remembers_identity(x):
+        if id(x) not in by_id:
+            by_id[id(x)] = (x, _slow_sum(x))  # keep x alive so its id stays its own
+        return by_id[id(x)][1]
+
+    def remembers_content(x):
+        key = x.tobytes()
+        if key not in by_bytes:
+            by_bytes[key] = _slow_sum(x)
+        return by_bytes[key]
+
+    make = lambda i: (np.random.default_rng(i + 10).standard_normal(2000),)  # noqa: E731
+    for cheat in (remembers_identity, remembers_content):
+        ratio = speed_ratio(cheat, _slow_sum, make, repeats=3, min_time=0.01)
+        assert ratio.ratio < 3, f"{cheat.__name__}: {ratio}"
+        assert not ratio.mismatch
+
+
+def test_speed_ratio_checks_a_timed_result():
+    """A kernel that hands back its previous result when called again at once (as in a timing
+    loop): fast when timed, and right whenever it is called on its own."""
+    from accel.grading import require_speedup
+    state = {"at": 0.0}
+
+    def shortcut_when_timed(x):
+        quick = time.perf_counter() - state["at"] < 0.001
+        if not (quick and "result" in state):
+            state["result"] = _slow_sum(x)
+        state["at"] = time.perf_counter()
+        return state["result"]
+
+    make = lambda i: (np.random.default_rng(i + 10).standard_normal(2000),)  # noqa: E731
+    flagged = speed_ratio(shortcut_when_timed, _slow_sum, make, repeats=4, min_time=0.005)
+    assert flagged.ratio > 3 and "no caching" in flagged.mismatch, flagged
+    with pytest.raises(AssertionError, match="not credited"):
+        require_speedup(flagged, 0.1, "shortcut_when_timed")
+    honest = speed_ratio(_slow_sum, _slow_sum, make, repeats=2, min_time=0.005)
+    assert honest.mismatch == ""
+    require_speedup(honest, 0.2, "honest")
+    wrong_but_consistent = speed_ratio(lambda x: np.zeros(1), _slow_sum, make, repeats=2, min_time=0.005)
+    assert wrong_but_consistent.mismatch == ""  # its values tests fail; speed is judged on time
+    garbage = speed_ratio(lambda x: np.random.random(1), _slow_sum, make, repeats=2, min_time=0.005)
+    assert garbage.mismatch == ""  # wrong outside the timing too (uninitialised memory): values tests' job

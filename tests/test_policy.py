@@ -50,6 +50,43 @@ TAMPERING = {
     "class Fake:\n    def __eq__(self, other):\n        return True": "special method",
     "open('/tmp/x', 'w').write('')": "open",
     "import importlib": "importlib",
+    # interpreter escapes through allowed modules (issue 8)
+    "import warnings\nwarnings.sys.modules['numpy'].allclose = print": "reaches the module 'sys'",
+    "import random\nrandom._os.system('true')": "private attribute",
+    "import dataclasses\ndataclasses.builtins.print = None": "reaches the module 'builtins'",
+    "from warnings import sys": "reaches the module 'sys'",
+    "import operator\nf = operator.attrgetter('__self__')": "attrgetter",
+    "from operator import attrgetter": "attrgetter",
+    "import numpy.ctypeslib": "ctypeslib",
+    "x = np.ctypeslib.as_array": "ctypeslib",
+    "m = np\nm.allclose(1, 1)": "passes the module 'np' around",
+    "import warnings as w\nw.catch_warnings()._module.sys": "private attribute",
+    # file I/O through NumPy and matplotlib
+    "np.save('../../accel/grading/__init__.py', np.zeros(3))": "np.save",
+    "np.zeros(3).tofile('../gradebook.db')": "tofile",
+    "x = np.fromfile('../../source/acceleration/01_vectorization.ipynb', dtype=np.uint8)": "np.fromfile",
+    "np.memmap('x', mode='w+', shape=(3,))": "np.memmap",
+    "np.savetxt('nbgrader_config.py', [1])": "np.savetxt",
+    "x = np.loadtxt('../../source/x')": "np.loadtxt",
+    "x = np.genfromtxt('x')": "np.genfromtxt",
+    "d = np.lib.npyio.DataSource()": "DataSource",
+    "from numpy import save": "numpy.save",
+    "import matplotlib.pyplot as plt\nplt.savefig('../x.py')": "savefig",
+    # only accel's learner API
+    "from accel_instructor.reference.matmul import trusted_naive_matmul": "accel_instructor.reference",
+    "import accel_instructor.reference": "accel_instructor.reference",
+    "import accel\nx = accel.grading": "accel.grading",  # the grader's helpers, reached as an attribute
+    "from accel import grading": "accel.grading",
+    # IPython syntax, transformed before parsing
+    "x = !cat ../../source/acceleration/01_vectorization.ipynb": "shell",
+    "%time f()": "magics",
+    "reset -f": "automagic",
+    "pwd": "automagic",
+    "def f(:\n    pass": "does not parse",
+    # match/case and except-as names rebind
+    "match 1:\n    case np:\n        pass": "rebinds 'np'",
+    "match [1]:\n    case [*check_close]:\n        pass": "rebinds 'check_close'",
+    "try:\n    1 / 0\nexcept ZeroDivisionError as isinstance:\n    pass": "rebinds 'isinstance'",
 }
 
 
@@ -60,8 +97,22 @@ def test_tampering_is_flagged_with_a_reason(source, rule):
     assert any(rule in str(v) for v in violations), [str(v) for v in violations]
 
 
-def test_plain_syntax_errors_are_left_to_the_kernel():
-    assert check_source("def f(:\n    pass", PROTECTED) == []
+def test_cells_that_do_not_parse_are_refused():
+    violations = check_source("def f(:\n    pass", PROTECTED)
+    assert [v.line for v in violations] == [1] and "does not parse" in str(violations[0])
+
+
+@pytest.mark.parametrize("source", [
+    "x = np.linalg.norm(np.ones(3))",
+    "from accel import benchmark, pinned_threads",
+    "from accel.siblings import kernels_from",
+    "time = 3",  # an assignment, not the %time magic
+    "x = np.random.default_rng(0).standard_normal(3)",
+    "import numba\n@numba.njit\ndef f(x):\n    return x",
+    "class A:\n    def run(self):\n        return self._cache",
+])
+def test_hardened_rules_still_allow_kernels(source):
+    assert check_source(source, PROTECTED) == []
 
 
 def test_protected_names_are_the_free_names_of_grader_cells():

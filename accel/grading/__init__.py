@@ -117,6 +117,7 @@ def quiet():
 class SpeedRatio:
     baseline_seconds: float
     candidate_seconds: float
+    mismatch: str = ""  # non-empty: a timed result of the candidate was not the baseline's
 
     @property
     def ratio(self) -> float:
@@ -128,31 +129,101 @@ class SpeedRatio:
                 f"candidate best {self.candidate_seconds * 1e3:.3f} ms)")
 
 
-def _best_time(fn, args, clock, min_time):
-    """Seconds per call of fn(*args), looped to last at least min_time."""
+def _fresh_copy(args, k: int):
+    """A copy of ``args`` no call has seen: new arrays (a kernel cannot recognise them by
+    identity) with one element changed (nor by content). Other arguments are passed as they are."""
+    fresh = []
+    for arg in args:
+        if type(arg) is np.ndarray:
+            arg = arg.copy()
+            if arg.size:
+                flat = arg.reshape(-1)
+                i = k % arg.size
+                if flat.dtype == np.bool_:
+                    flat[i] = not flat[i]
+                elif flat.dtype.kind in "fciu":
+                    flat[i] = flat[i] + 1
+        elif type(arg) is Tensor:
+            arg = Tensor(_fresh_copy((arg.data,), k)[0])
+        fresh.append(arg)
+    return tuple(fresh)
+
+
+def _copy_of(args):
+    return tuple(a.copy() if type(a) is np.ndarray else Tensor(a.data.copy()) if type(a) is Tensor else a
+                 for a in args)
+
+
+def _outcome(result, args):
+    """What a call produced: its return value, and the arrays it was given (kernels that write
+    into an ``out`` argument return None)."""
+    value = result.data if type(result) is Tensor else result
+    arrays = [a.data if type(a) is Tensor else a for a in args]
+    return value, [a for a in arrays if isinstance(a, np.ndarray)]
+
+
+def _same(one, other) -> bool:
+    """Two outcomes (return value, arrays passed) agree."""
+    return (_agree(one[0], other[0]) and len(one[1]) == len(other[1])
+            and all(_agree(g, e) for g, e in zip(one[1], other[1])))
+
+
+def _agree(got, expected) -> bool:
+    if got is None or expected is None:
+        return got is None and expected is None
+    try:
+        got, expected = np.asarray(got), np.asarray(expected)
+        if got.shape != expected.shape:
+            return False
+        if expected.dtype.kind not in "fc":
+            return bool(np.array_equal(got, expected))
+        scale = float(np.nanmax(np.abs(expected))) if expected.size else 0.0
+        return bool(np.allclose(got, expected, rtol=1e-3, atol=1e-3 * max(scale, 1e-30), equal_nan=True))
+    except (TypeError, ValueError):
+        return False
+
+
+def _best_time(fn, args, clock, min_time, first=0):
+    """Seconds per call of fn(*args), calls repeated until they add up to at least min_time.
+
+    Every call gets a fresh copy of the arguments (:func:`_fresh_copy`, made outside the timed
+    region), so answering from a cache of earlier inputs does not pay. Returns the seconds per
+    call, and the last call's arguments (as they were before the call) and outcome."""
     __tracebackhide__ = True  # IPython then shows the message, not this helper
-    number = 0
-    start = clock()
+    number, total = 0, 0.0
     while True:
-        fn(*args)
+        call_args = _fresh_copy(args, first + number)
+        before = _copy_of(call_args)  # kept unchanged for the check
+        start = clock()
+        result = fn(*call_args)
+        total += clock() - start
         number += 1
-        elapsed = clock() - start
-        if elapsed >= min_time:
-            return elapsed / number
+        if total >= min_time:  # the last timed call is the one checked
+            return total / number, (before, _outcome(result, call_args))
 
 
 def speed_ratio(candidate, baseline, make_args, *, repeats: int = 5, warmup: int = 1,
                 threads: int | None = 1, min_time: float = 0.002) -> SpeedRatio:
     """Time ``candidate`` against ``baseline`` in this process, paired and interleaved.
 
-    ``make_args(i)`` returns a fresh argument tuple for round ``i``, so a kernel cannot answer
-    from a cache of inputs it has already seen. Each round times both functions on the same
+    ``make_args(i)`` returns a fresh argument tuple for round ``i``, and every timed call gets
+    its own copy of it with one element changed, so a kernel cannot answer from a cache of inputs
+    it has already seen (by identity or by content). Each round times both functions on the same
     arguments, alternating which goes first; the best round of each is kept. Thread pools are
     pinned (``threads``) so the ratio does not depend on what else the machine is doing.
+
+    The last timed result of the candidate in each round is checked, after all the timing,
+    against the candidate itself run again on a copy of the same arguments, with the baseline as
+    arbiter: when the kernel alone gives the baseline's answer but its timed call returned
+    something else, that is recorded in ``mismatch`` and :func:`require_speedup` fails (no speed
+    credit for results a timed call did not compute). A kernel that is simply wrong is left to
+    its values tests (one mistake costs only its own points); so a kernel that answers every
+    call of a given shape from a cache is not caught here, its values tests are.
     """
     __tracebackhide__ = True  # IPython then shows the message, not this helper
     clock = time.perf_counter
     best_candidate = best_baseline = float("inf")
+    mismatch, checks = "", []
     with pinned_threads(threads), quiet():
         for i in range(warmup):
             args = make_args(-1 - i)
@@ -167,15 +238,29 @@ def speed_ratio(candidate, baseline, make_args, *, repeats: int = 5, warmup: int
                 if i % 2:
                     pair.reverse()
                 for fn, tag in pair:
-                    seconds = _best_time(fn, args, clock, min_time)
+                    seconds, (before, outcome) = _best_time(fn, args, clock, min_time, first=i * 7919)
                     if tag == "c":
                         best_candidate = min(best_candidate, seconds)
+                        checks.append((i, before, outcome))
                     else:
                         best_baseline = min(best_baseline, seconds)
         finally:
             if gc_was_enabled:
                 gc.enable()
-    return SpeedRatio(best_baseline, best_candidate)
+        for i, before, outcome in checks:  # after the timing: the candidate alone, same inputs
+            reference = _copy_of(before)
+            expected = _outcome(baseline(*reference), reference)
+            time.sleep(0.02)  # apart from the timing: no "called again at once" shortcut applies
+            again = _outcome(candidate(*before), before)
+            # flagged only when the kernel is right on its own (it agrees with the baseline on
+            # these inputs) but its timed call returned something else: a wrong kernel loses its
+            # values tests, not its speed test too
+            if not _same(outcome, again) and _same(again, expected):
+                mismatch = (f"in round {i + 1}, a timed call returned something other than the "
+                            f"same kernel returns for the same inputs outside the timing; every "
+                            f"timed call must compute its result (no caching, no shortcuts while timed)")
+                break
+    return SpeedRatio(best_baseline, best_candidate, mismatch)
 
 
 def _log_ratio(what: str, ratio: float, threshold) -> None:
@@ -193,6 +278,8 @@ def require_speedup(ratio: SpeedRatio, at_least: float, what: str) -> None:
     """
     __tracebackhide__ = True  # IPython then shows the message, not this helper
     _log_ratio(what, ratio.ratio, at_least)
+    if ratio.mismatch:
+        raise AssertionError(f"{what}: not credited: {ratio.mismatch}")
     if not ratio.ratio >= at_least:
         _fail(f"{what}: expected at least {at_least:g}x, measured {ratio}")
 

@@ -1,0 +1,144 @@
+"""The sandbox itself, with the static policy out of the way: what a notebook can reach when it
+runs code the policy would have refused (issue 8). These run the real bubblewrap sandbox."""
+from __future__ import annotations
+
+import json
+import os
+
+import nbformat
+import pytest
+
+import accel
+from accel_instructor import sandbox
+from accel_instructor.grade import ClassRun, core_slots
+from accel_instructor.sandbox import Limits, SandboxError, execute_in_sandbox, merge_outputs, outputs_from_result
+from conftest import ROOT
+
+# Each probe prints one JSON line: what it tried and what happened.
+PROBE = '''
+import json, os
+def _probe(what, fn):
+    try:
+        out = fn()
+        print(json.dumps({"what": what, "ok": True, "got": str(out)[:200]}))
+    except BaseException as err:
+        print(json.dumps({"what": what, "ok": False, "got": type(err).__name__}))
+'''
+PACKAGE_FILE = os.path.join(os.path.dirname(accel.__file__), "grading", "__init__.py")
+HOSTILE = {
+    "write_package": f"open({PACKAGE_FILE!r}, 'a').write('# owned')",
+    "read_source": f"open({str(ROOT / 'source' / 'acceleration' / '01_vectorization.ipynb')!r}).read(10)",
+    "read_config": f"open({str(ROOT / 'nbgrader_config.py')!r}).read(10)",
+    "list_course": f"[n for n in os.listdir({str(ROOT)!r}) if n in ('source', 'gradebook.db', 'submitted', "
+                   f"'nbgrader_config.py', 'autograded')] or (_ for _ in ()).throw(FileNotFoundError())",
+    "read_other_student": "open(OTHER).read()",
+    "write_submission": "open('/sandbox/submission/01_vectorization.ipynb', 'w').write('{}')",
+    "network": "__import__('socket').create_connection(('1.1.1.1', 53), timeout=2)",
+    "uid_is_root": "os.getuid() == 0 or os.geteuid() == 0 or (_ for _ in ()).throw(PermissionError())",
+    "big_file": "open('/sandbox/work/big', 'wb').write(b'x' * (20 << 20))",
+    "many_processes": "[__import__('subprocess').Popen(['sleep', '5']) for _ in range(80)]",
+    "memory": "bytearray(3 << 30)",
+    # the runner's private copy of stdout (fd 3), where the result goes
+    "result_channel": "open(f'/proc/{os.getppid()}/fd/3', 'w').write('{}')",
+}
+
+
+def _hostile_notebook(other):
+    cells = [nbformat.v4.new_code_cell(PROBE + f"OTHER = {str(other)!r}")]
+    for what, code in HOSTILE.items():
+        cells.append(nbformat.v4.new_code_cell(f"_probe({what!r}, lambda: {code})"))
+    cells.append(nbformat.v4.new_code_cell("print('still running')"))
+    return nbformat.v4.new_notebook(cells=cells)
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("sandbox")
+    submission, other = base / "alice", base / "bob" / "01_vectorization.ipynb"
+    submission.mkdir()
+    other.parent.mkdir()
+    other.write_text("{}")
+    (submission / "01_vectorization.ipynb").write_text("{}")
+    before = open(PACKAGE_FILE, "rb").read()
+    limits = Limits(memory_bytes=2 << 30, file_bytes=8 << 20, processes=40)
+    run = execute_in_sandbox(_hostile_notebook(other), "hostile", submission, limits=limits,
+                             cell_timeout=30, wall_seconds=120)
+    outcomes = {}
+    for cell in run.cells:
+        for output in cell["outputs"]:
+            for line in output.get("text", "").splitlines():
+                if line.startswith("{"):
+                    record = json.loads(line)
+                    outcomes[record["what"]] = record
+    return run, outcomes, before, submission
+
+
+def test_sandbox_runs_the_notebook_to_the_end(hostile_run):
+    run, outcomes, *_ = hostile_run
+    assert run.status == "ok", run.status
+    assert "still running" in json.dumps(run.cells[-1]["outputs"])
+    assert set(outcomes) == set(HOSTILE), sorted(set(HOSTILE) - set(outcomes))
+
+
+@pytest.mark.parametrize("what", sorted(HOSTILE))
+def test_sandbox_refuses(hostile_run, what):
+    _, outcomes, *_ = hostile_run
+    assert outcomes[what]["ok"] is False, outcomes[what]
+
+
+def test_sandbox_changed_nothing_outside(hostile_run):
+    _, _, before, submission = hostile_run
+    assert open(PACKAGE_FILE, "rb").read() == before
+    assert (submission / "01_vectorization.ipynb").read_text() == "{}"
+
+
+def test_missing_bubblewrap_says_what_to_do(monkeypatch):
+    monkeypatch.setattr(sandbox, "BWRAP", "/nonexistent/bwrap")
+    with pytest.raises(SandboxError) as err:
+        sandbox.check_available()
+    message = str(err.value)
+    assert "apt-get install -y bubblewrap" in message and "--no-sandbox" in message
+
+
+def _nb(n):
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f"x = {i}") for i in range(n)])
+
+
+def test_a_cell_that_did_not_run_scores_nothing():
+    nb = _nb(3)
+    ids = [c.id for c in nb.cells]
+    good = {"status": "ok", "cells": [{"id": i, "execution_count": k + 1, "outputs": []}
+                                     for k, i in enumerate(ids)]}
+    good["cells"][2]["execution_count"] = None  # the kernel never got there
+    merge_outputs(nb, good)
+    assert [c.outputs for c in nb.cells[:2]] == [[], []]
+    assert nb.cells[2].outputs[0]["ename"] == sandbox.NOT_RUN
+    stopped = dict(good, status="execution stopped: DeadKernelError")
+    merge_outputs(nb, stopped)  # a run that did not finish counts for nothing
+    assert all(c.outputs[0]["ename"] == sandbox.NOT_RUN for c in nb.cells)
+
+
+def test_results_that_do_not_fit_are_dropped():
+    nb = _nb(2)
+    ids = [c.id for c in nb.cells]
+    cells = [{"id": i, "execution_count": 1, "outputs": []} for i in ids]
+    assert outputs_from_result(json.dumps({"status": "ok", "cells": cells}).encode(), nb)[1] == "ok"
+    for raw in (b"", b"not json", json.dumps({"status": "ok", "cells": cells[:1]}).encode(),
+                json.dumps({"status": "ok", "cells": [dict(c, id="forged") for c in cells]}).encode(),
+                json.dumps({"status": "ok", "cells": [dict(c, outputs=[{"output_type": "nonsense"}])
+                                                      for c in cells]}).encode(),
+                json.dumps({"status": "ok", "cells": [dict(c, execution_count="1") for c in cells]}).encode()):
+        got, why = outputs_from_result(raw, nb)
+        assert got == [] and why != "ok", (raw, why)
+
+
+def test_jobs_get_disjoint_cores():
+    assert core_slots(2, [0, 1]) == [[0], [1]]
+    assert core_slots(1, [0, 1]) == [[0, 1]]
+    assert core_slots(2, [0, 1, 2, 3]) == [[0, 1], [2, 3]]
+    assert core_slots(3, [0, 1]) == [[0], [1], [0]]  # more jobs than cores: they share
+
+
+def test_no_sandbox_is_reported_loudly():
+    assert ClassRun([], [], sandboxed=False).problems()[0].startswith("NOT SANDBOXED")
+    assert ClassRun([], [], sandboxed=True).problems() == []
