@@ -136,7 +136,10 @@ def bwrap_argv(bwrap: str, submission: Path, slot: int, limits: Limits, cores: l
             argv += ["--symlink", os.readlink(path), f"/{name}"]
         elif path.is_dir():
             argv += ["--ro-bind", str(path), str(path)]
-    made = {Path("/")}
+    # /tmp first: a course or venv that lives under /tmp (a CI checkout, say) is bound on top of
+    # this tmpfs below; the other way round, the tmpfs would hide it.
+    argv += ["--size", str(limits.tmpfs_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
+    made = {Path("/"), Path("/tmp")}
     for root in _python_roots():
         for folder in reversed(root.parents):  # traversable by the sandbox's uid
             if folder not in made and not str(folder).startswith(("/usr", "/lib", "/bin")):
@@ -144,7 +147,6 @@ def bwrap_argv(bwrap: str, submission: Path, slot: int, limits: Limits, cores: l
                 made.add(folder)
         argv += ["--ro-bind", str(root), str(root)]
     argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/dev/shm",  # numba's locks
-             "--size", str(limits.tmpfs_bytes), "--perms", "1777", "--tmpfs", "/tmp",
              "--perms", "0755", "--dir", "/sandbox",
              "--size", str(limits.tmpfs_bytes), "--perms", "1777", "--tmpfs", WORK,
              "--ro-bind", str(submission), SUBMISSION,
