@@ -65,9 +65,11 @@ def kernels_from(notebook: str | Path, names: list[str]) -> tuple[dict, list[str
     namespace: dict = {"__name__": f"sibling_{path.stem}"}
     notes = []
     from .policy import check_source
-    for index, cell in enumerate(cells):
-        # the set-up cell is the course's own (intake refused it in the graded copy if changed)
-        violations = check_source(cell.source) if index else []
+    for cell in cells:
+        # Answer cells are checked again here (defence in depth). Other cells are the course's own
+        # set-up, or were checked by the intake in the graded copy (a refused cell there is
+        # replaced by one that raises, which is not a definitions-only cell and so never runs).
+        violations = check_source(cell.source) if cell.metadata.get("nbgrader", {}).get("solution") else []
         if violations:
             notes.append(f"a cell of {path.name} was skipped: it breaks the course's code rules "
                          f"({violations[0]})")

@@ -178,3 +178,19 @@ def test_solution_stubs_say_what_to_write():
     answers = '# YOUR CODE HERE\nraise NotImplementedError()\nprint(f"{q1_x:.1f} {q2_y}", len(q1_x))'
     assert "set q1_x and q2_y in the cell" in explained_stub(answers)
     compile(explained_stub(kernel), "stub", "exec")  # still valid Python
+
+
+def test_kernels_from_skips_answers_that_break_the_rules_but_not_course_cells(tmp_path):
+    nb = _notebook(
+        ("import numpy as np", None),
+        ("SCALE = np.float32(2)\nprint(type(SCALE).__name__)", None),  # the course's own set-up
+        ("def leak(x):\n    np.save('../grades.npy', x)\n    return x",
+         {"solution": True, "grade": False, "grade_id": "leak", "locked": False}),
+        ("def double(x):\n    return SCALE * x", {"solution": True, "grade": False, "grade_id": "double", "locked": False}),
+    )
+    path = tmp_path / "02_demo.ipynb"
+    nbformat.write(nb, path)
+    found, notes = kernels_from(path, ["double", "leak"])
+    assert found["double"](3) == 6  # SCALE came from the set-up cell that mentions __name__
+    assert "leak" not in found
+    assert any("was skipped: it breaks the course's code rules" in n for n in notes), notes
