@@ -28,6 +28,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
+from . import settings
 from .course import ASSIGNMENT, SETTINGS, Course, CourseError, NbgraderTimeout
 from .intake import STAGED, Finding, load_rules, stage_student
 
@@ -244,7 +245,7 @@ def _sandbox_student(course: Course, student: str, prepared: dict, slot: int, co
     """Run each prepared notebook of one student in a sandbox of its own; write the checked
     results where the nbgrader step will take them. Returns notes for the report."""
     from .sandbox import execute_in_sandbox
-    cell_timeout = int(os.environ.get("ACCEL_CELL_TIMEOUT", "120"))
+    cell_timeout = settings.load().cell_timeout_seconds
     staged = course.root / STAGED / student / ASSIGNMENT
     folder = results / student
     folder.mkdir(parents=True, exist_ok=True)
@@ -285,7 +286,7 @@ class _RemoteStudents:
             "notebooks": {name: nbformat.writes(nb) for name, nb in prepared.items()},
             "staged": {p.name: p.read_text() for p in staged.glob("*.ipynb")},
             "limits": dataclasses.asdict(self.limits),
-            "cell_timeout": int(os.environ.get("ACCEL_CELL_TIMEOUT", "120")),
+            "cell_timeout": settings.load().cell_timeout_seconds,
             "wall_seconds": self.cap_seconds / 2})
         return self.client.submit(remote_student, request, pure=False, key=f"accel-{student}-{time.time_ns()}")
 
