@@ -24,7 +24,7 @@ UV_COMPILE := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.
 lock:  ## re-resolve both lock files (after changing a pin in pyproject.toml)
 	@test -x $(VENV)/bin/uv || { test -x $(PY) || $(PYTHON) -m venv $(VENV); $(PY) -m pip install --quiet uv==0.13.9; }
 	$(UV_COMPILE) pyproject.toml -o requirements.lock
-	$(UV_COMPILE) pyproject.toml --extra test -o requirements-dev.lock
+	$(UV_COMPILE) pyproject.toml --extra instructor --extra test -o requirements-dev.lock
 
 demo: $(STAMP)  ## build, release, grade the sample submissions, print the gradebook
 	$(PY) -m accel_instructor demo

@@ -259,6 +259,19 @@ def _sandbox_student(course: Course, student: str, prepared: dict, slot: int, co
     return notes
 
 
+def _require_distributed() -> None:
+    """``--scheduler`` needs Dask's ``distributed``: in the ``instructor`` extra, not in the
+    student bundle's dependencies."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError as err:
+        raise CourseError(
+            f"--scheduler needs the Dask package `distributed`, which is not installed in this "
+            f"Python ({type(err).__name__}: {err}); install the instructor extra: "
+            f"pip install -e '.[instructor]' (make venv does), or grade here without --scheduler"
+        ) from None
+
+
 class _RemoteStudents:
     """The sandbox jobs on a Dask cluster (``--scheduler tcp://HOST:PORT``): each student's
     prepared notebooks go to a worker as JSON text, the results come back as JSON text and are
@@ -322,6 +335,8 @@ def grade_class(course: Course, students: list[str] | None = None,
     """Intake, then run each student in a sandbox (``jobs`` at once here, or on the Dask cluster
     at ``scheduler``), score them one at a time with nbgrader (one failure never stops the
     others), then feedback."""
+    if scheduler:
+        _require_distributed()
     students = students if students is not None else submitted_students(course)
     if not students:
         raise CourseError(f"no submissions in {course.submitted_dir}/<student>/{ASSIGNMENT}/; "

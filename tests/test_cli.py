@@ -137,3 +137,18 @@ def test_demo_runs_the_whole_loop(small_course):
     again = accel("demo", cwd=small_course.root).stdout
     table = lambda text: [l for l in text.splitlines() if "TOTAL" in l]  # noqa: E731
     assert table(again) == table(out)
+
+
+def test_grade_with_a_scheduler_but_without_distributed_says_install_the_instructor_extra(tmp_path):
+    """dask/distributed are in the `instructor` extra; a Python without them (the student lock's)
+    gets told what to install, before anything is graded."""
+    course = copy_course(tmp_path / "course", notebooks=["01_vectorization"])
+    blocked = ("import sys; sys.modules['distributed'] = None; sys.modules['dask'] = None; "
+               "from accel_instructor.cli import main; "
+               "sys.exit(main(['grade', '--scheduler', 'tcp://127.0.0.1:9']))")
+    proc = subprocess.run([sys.executable, "-c", blocked], cwd=course.root, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "--scheduler needs the Dask package `distributed`" in proc.stderr, proc.stderr
+    assert "pip install -e '.[instructor]'" in proc.stderr, proc.stderr
+    assert not (course.root / "gradebook.db").exists() and not (course.root / "autograded").exists()

@@ -1,14 +1,23 @@
-"""Dependencies are pinned once (pyproject.toml); environment.yml lists the same pins."""
+"""Dependencies are pinned once (pyproject.toml); environment.yml lists the same pins.
+
+The student lock holds ``[project].dependencies`` only; the ``instructor`` extra (the grader's
+Dask scheduler) and the ``test`` extra are in the dev lock, which ``make venv`` installs."""
 import re
 import tomllib
 
 from conftest import ROOT
 
 
-def pins_from_pyproject():
+EXTRAS = ("instructor", "test")
+
+
+def all_pyproject_deps():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    deps = project["dependencies"] + project["optional-dependencies"]["test"]
-    return dict(dep.split("==") for dep in deps)
+    return project["dependencies"] + [dep for extra in EXTRAS for dep in project["optional-dependencies"][extra]]
+
+
+def pins_from_pyproject():
+    return dict(dep.split("==") for dep in all_pyproject_deps())
 
 
 def pins_from_environment_yml():
@@ -22,7 +31,10 @@ def pins_from_environment_yml():
 
 def test_every_dependency_is_pinned_exactly():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    for dep in project["dependencies"] + project["optional-dependencies"]["test"]:
+    assert sorted(project["optional-dependencies"]) == sorted(EXTRAS), (
+        f"pyproject.toml has the extras {sorted(project['optional-dependencies'])}; this test and "
+        f"the Makefile's `lock` target know {sorted(EXTRAS)}: add a new extra to both")
+    for dep in all_pyproject_deps():
         assert re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][^,;\s]*", dep), f"not pinned exactly: {dep}"
 
 
@@ -49,7 +61,8 @@ def lock_pins(name):
 def test_lock_files_hold_the_direct_pins():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     runtime = dict(dep.split("==") for dep in project["dependencies"])
-    test_only = dict(dep.split("==") for dep in project["optional-dependencies"]["test"])
+    extras = {name: dict(dep.split("==") for dep in project["optional-dependencies"][name]) for name in EXTRAS}
+    test_only = {pin: v for name in EXTRAS for pin, v in extras[name].items()}
     student, dev = lock_pins("requirements.lock"), lock_pins("requirements-dev.lock")
     for name, version in runtime.items():
         assert [v for v, _ in student.get(name.lower(), [])] == [version], (
@@ -60,9 +73,13 @@ def test_lock_files_hold_the_direct_pins():
             f"requirements-dev.lock pins {name} at {dev.get(name.lower())}, pyproject.toml at "
             f"{version}: run `make lock`")
     for name in test_only:
-        assert name.lower() not in student, f"{name} is a test tool; it does not belong in the student lock"
+        assert name.lower() not in student, (
+            f"{name} is in an extra (instructor or test tooling) but requirements.lock pins it: the "
+            f"student bundle must not install it; is a student dependency pulling it in?")
+    makefile = (ROOT / "Makefile").read_text()
+    assert " ".join(f"--extra {name}" for name in EXTRAS) in makefile, "make lock must resolve every extra"
     for lock in ("requirements.lock", "requirements-dev.lock"):
-        assert "--universal" in (ROOT / "Makefile").read_text() and "make lock" in (ROOT / lock).read_text()
+        assert "--universal" in makefile and "make lock" in (ROOT / lock).read_text()
 
 
 def test_python_range_is_the_one_the_lock_was_resolved_for():

@@ -31,6 +31,17 @@ def test_learner_package_never_imports_the_instructor_tooling():
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
+def test_learner_package_never_imports_the_instructor_extra():
+    """dask and distributed are in the `instructor` extra: the student bundle does not install them."""
+    import tomllib
+    project = tomllib.loads((LEARNER.parent / "pyproject.toml").read_text())["project"]
+    instructor_only = {dep.split("==")[0] for dep in project["optional-dependencies"]["instructor"]}
+    assert instructor_only >= {"dask", "distributed"}
+    offenders = {str(p.relative_to(LEARNER)): sorted(n for n in _imports(p) if n.split(".")[0] in instructor_only)
+                 for p in LEARNER.rglob("*.py")}
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
 def test_the_import_check_would_catch_a_tooling_import(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("from accel_instructor.reference.fusion import reference_gelu\n")
