@@ -23,6 +23,7 @@ import re
 import shutil
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,17 +99,58 @@ def autograde_student(course: Course, student: str, cap_seconds: float = DEFAULT
     return StudentRun(student, status, time.perf_counter() - start, messages)
 
 
+def gradebook_file(url: str) -> Path | None:
+    """The file of a SQLite gradebook URL; None for a database server (PostgreSQL)."""
+    from sqlalchemy.engine import make_url
+    parsed = make_url(url)
+    return Path(parsed.database) if parsed.get_backend_name() == "sqlite" and parsed.database else None
+
+
+def shown_url(url: str) -> str:
+    """A gradebook URL fit for a message: the password hidden."""
+    from sqlalchemy.engine import make_url
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def open_gradebook(course: Course):
+    """nbgrader's Gradebook at the course's URL; a database that cannot be reached is a
+    :class:`CourseError` that names it (password hidden) and ``ACCEL_DB_URL``."""
+    from sqlalchemy.exc import OperationalError
+    try:
+        gb = Gradebook(course.db_url, course_id=SETTINGS.course_id)
+    except OperationalError as err:
+        first = str(err.orig or err).strip().splitlines()[0][:200]
+        raise CourseError(f"cannot open the gradebook {shown_url(course.db_url)} ({first}); check "
+                          f"ACCEL_DB_URL (unset, it is gradebook.db in the course folder)") from None
+    except ImportError as err:  # the URL's database driver (psycopg for postgresql://) is missing
+        raise CourseError(f"the gradebook {shown_url(course.db_url)} needs a database driver this Python "
+                          f"lacks ({err}); for PostgreSQL pip install 'psycopg[binary]' (make venv "
+                          f"installs it), or unset ACCEL_DB_URL for gradebook.db") from None
+    with gb:
+        yield gb
+
+
 def reset_demo_state(course: Course, demo_students: list[str]) -> None:
-    """Start the demo from a clean gradebook, refusing if it holds anyone but the demo's students."""
-    db = course.root / "gradebook.db"
-    if db.exists() and course.db_url.startswith("sqlite"):
-        with Gradebook(course.db_url, course_id=SETTINGS.course_id) as gb:
+    """Start the demo from a clean gradebook, refusing if it holds anyone but the demo's students.
+
+    SQLite: ``gradebook.db`` is deleted. A database server (``ACCEL_DB_URL``): the demo's students
+    and their submissions are removed from it, nothing else."""
+    db_file = gradebook_file(course.db_url)
+    if db_file is None or db_file.exists():
+        with open_gradebook(course) as gb:
             others = sorted({s.id for s in gb.students} - set(demo_students))
-        if others:
-            raise CourseError(
-                f"gradebook.db holds real students ({', '.join(others[:5])}...); the demo starts "
-                f"from an empty gradebook, so run it in a fresh clone instead")
-        db.unlink()
+            if others:
+                raise CourseError(
+                    f"the gradebook {shown_url(course.db_url)} holds real students "
+                    f"({', '.join(others[:5])}...); the demo starts from an empty gradebook, so run "
+                    f"it in a fresh clone (with ACCEL_DB_URL unset, or set to an empty database)")
+            if db_file is None:
+                for student in demo_students:
+                    if any(s.id == student for s in gb.students):
+                        gb.remove_student(student)
+        if db_file is not None:
+            db_file.unlink()
     for folder in (course.submitted_dir, course.autograded_dir, course.feedback_dir, course.root / STAGED):
         for student in demo_students:
             shutil.rmtree(folder / student, ignore_errors=True)
@@ -148,7 +190,7 @@ class NotebookGrade:
 def read_gradebook(course: Course) -> list[NotebookGrade]:
     """Every submitted notebook's scores, per graded cell, from nbgrader's gradebook."""
     rows = []
-    with Gradebook(course.db_url, course_id=SETTINGS.course_id) as gb:
+    with open_gradebook(course) as gb:
         for student in sorted(gb.students, key=lambda s: s.id):
             try:
                 submission = gb.find_submission(ASSIGNMENT, student.id)
@@ -341,8 +383,16 @@ def grade_class(course: Course, students: list[str] | None = None,
     if not students:
         raise CourseError(f"no submissions in {course.submitted_dir}/<student>/{ASSIGNMENT}/; "
                           f"put them there (or use `collect`) and run again")
-    if course.db_url.startswith("sqlite") and not (course.root / "gradebook.db").exists():
-        raise CourseError("no gradebook.db yet: run `python -m accel_instructor release` first")
+    db_file = gradebook_file(course.db_url)
+    if db_file is not None and not db_file.exists():
+        raise CourseError(f"no gradebook at {db_file} yet: run `python -m accel_instructor release` first")
+    with open_gradebook(course) as gb:  # a server database: reachable, and released into
+        try:
+            gb.find_assignment(ASSIGNMENT)
+        except MissingEntry:
+            raise CourseError(f"the gradebook {shown_url(course.db_url)} has no assignment {ASSIGNMENT!r}: "
+                              f"run `python -m accel_instructor release` with the same ACCEL_DB_URL "
+                              f"first") from None
     if jobs < 1:
         raise CourseError(f"--jobs must be at least 1, got {jobs}")
     from .sandbox import Limits, SandboxError, check_available, tree_digest

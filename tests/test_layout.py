@@ -78,10 +78,10 @@ def test_nbgrader_config_reads_the_settings(monkeypatch, course):
 
     config = Config()
     monkeypatch.setenv("ACCEL_CELL_TIMEOUT", "7")
-    monkeypatch.setenv("ACCEL_DB_URL", "postgresql+psycopg2://grader@db/acceleration")
+    monkeypatch.setenv("ACCEL_DB_URL", "postgresql://grader@db/acceleration")
     runpy.run_path(str(course.root / "nbgrader_config.py"), init_globals={"get_config": lambda: config})
     assert config.Execute.timeout == 7
-    assert config.CourseDirectory.db_url == "postgresql+psycopg2://grader@db/acceleration"
+    assert config.CourseDirectory.db_url == "postgresql://grader@db/acceleration"
     assert config.CourseDirectory.course_id == settings_module.load().course_id
 
 
