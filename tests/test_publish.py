@@ -166,7 +166,8 @@ def assert_ran_from_the_bundle(result: dict, venv: Path):
 
 @pytest.mark.nbgrader
 def test_instructor_package_is_not_importable_in_the_student_venv(student_venv, tmp_path):
-    for module in ("accel_instructor", "accel_instructor.reference"):
+    # the instructor's tooling, and the instructor extra (the grader's Dask scheduler)
+    for module in ("accel_instructor", "accel_instructor.reference", "dask", "distributed"):
         out = subprocess.run([str(student_venv / "bin" / "python"), "-c", f"import {module}"],
                              cwd=tmp_path, env=student_env(student_venv), capture_output=True, text=True)
         assert "ModuleNotFoundError" in out.stderr, f"{module} is importable from the bundle's venv"
