@@ -79,7 +79,6 @@ def postgres_url():
     def run(*argv, timeout=120):
         return subprocess.run([*as_user, *argv], cwd=folder, capture_output=True, text=True, timeout=timeout)
 
-    started = False
     try:
         init = run(str(bin_dir / "initdb"), "-D", str(data), "-U", "grader", f"--pwfile={folder / 'pw'}",
                    "--auth=scram-sha-256", "--encoding=UTF8", "--no-sync")
@@ -91,17 +90,20 @@ def postgres_url():
             port = probe.getsockname()[1]
         options = f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={folder} -c fsync=off"
         start = run(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start")
-        started = start.returncode == 0
-        if not started:
+        if start.returncode != 0:
             tail = log.read_text()[-600:] if log.exists() else ""
             pytest.skip(f"PostgreSQL would not start (pg_ctl exit {start.returncode}): "
                         f"{(start.stderr or start.stdout).strip()[-300:]} {tail}")
-        with psycopg.connect(host="127.0.0.1", port=port, user="grader", password=password,
-                             dbname="postgres", autocommit=True) as admin:
-            admin.execute("CREATE DATABASE acceleration")
+        try:
+            with psycopg.connect(host="127.0.0.1", port=port, user="grader", password=password,
+                                 dbname="postgres", autocommit=True, connect_timeout=30) as admin:
+                admin.execute("CREATE DATABASE acceleration")
+        except psycopg.Error as err:
+            pytest.skip(f"PostgreSQL started on 127.0.0.1:{port} but would not create the test "
+                        f"database ({type(err).__name__}: {str(err).strip()[:300]})")
         # The plain scheme: SQLAlchemy 2.1 takes psycopg (3) for it, as an instructor's URL would.
         yield f"postgresql://grader:{password}@127.0.0.1:{port}/acceleration"
     finally:
-        if started:
+        if (data / "postmaster.pid").exists():  # also after a start that timed out half-way
             run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
         shutil.rmtree(folder, ignore_errors=True)
