@@ -26,6 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# It grades throwaway copies of the course, each with a gradebook.db of its own: never into the
+# instructor's ACCEL_DB_URL gradebook.
+os.environ.pop("ACCEL_DB_URL", None)
 
 from accel_instructor.build import release  # noqa: E402
 from accel_instructor.course import Course  # noqa: E402
