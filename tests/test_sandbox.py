@@ -34,6 +34,8 @@ HOSTILE = {
     "read_other_student": "open(OTHER).read()",
     "write_submission": "open('/sandbox/submission/01_vectorization.ipynb', 'w').write('{}')",
     "network": "__import__('socket').create_connection(('1.1.1.1', 53), timeout=2)",
+    # the grading process's environment (a PostgreSQL gradebook's password in ACCEL_DB_URL)
+    "read_db_url": "os.environ['ACCEL_DB_URL']",
     "uid_is_root": "os.getuid() == 0 or os.geteuid() == 0 or (_ for _ in ()).throw(PermissionError())",
     "big_file": "open('/sandbox/work/big', 'wb').write(b'x' * (20 << 20))",
     "many_processes": "[__import__('subprocess').Popen(['sleep', '5']) for _ in range(80)]",
@@ -61,8 +63,10 @@ def hostile_run(tmp_path_factory):
     (submission / "01_vectorization.ipynb").write_text("{}")
     before = open(PACKAGE_FILE, "rb").read()
     limits = Limits(memory_bytes=2 << 30, file_bytes=8 << 20, processes=40)
-    run = execute_in_sandbox(_hostile_notebook(other), "hostile", submission, limits=limits,
-                             cell_timeout=30, wall_seconds=120)
+    with pytest.MonkeyPatch.context() as env:  # as when grading into PostgreSQL
+        env.setenv("ACCEL_DB_URL", "postgresql://grader:s3cret@127.0.0.1:5432/acceleration")
+        run = execute_in_sandbox(_hostile_notebook(other), "hostile", submission, limits=limits,
+                                 cell_timeout=30, wall_seconds=120)
     outcomes = {}
     for cell in run.cells:
         for output in cell["outputs"]:
