@@ -518,6 +518,9 @@ EXECUTE_SETTINGS = {
     "interrupt_on_timeout": True, "allow_errors": True, "raise_on_iopub_timeout": True,
     "error_on_timeout": {"ename": "CellTimeoutError", "evalue": "",
                          "traceback": ["\x1b[0;31mCellTimeoutError\x1b[0m: No reply from kernel before timeout"]},
+    # nbconvert's list (nbclient declares one but does not use it while executing)
+    "display_data_priority": ["text/html", "application/pdf", "text/latex", "image/svg+xml", "image/png",
+                              "image/jpeg", "text/plain"],
 }
 
 

@@ -55,7 +55,10 @@ def main() -> int:
     for what, code in (("sandbox start, python only", "pass"),
                        ("sandbox start + import nbformat", "import nbformat"),
                        ("sandbox start + import nbclient", "import nbclient"),
-                       ("sandbox start + import nbgrader Execute", "from nbgrader.preprocessors import Execute")):
+                       ("sandbox start + import nbgrader Execute (the runner before)",
+                        "from nbgrader.preprocessors import Execute"),
+                       ("sandbox start + the runner's imports now (nbclient, no rfc3987 grammar)",
+                        "import sys; sys.modules['rfc3987_syntax'] = None; import nbclient")):
         timed(what, lambda: runner_start(code), rows)
     with tempfile.TemporaryDirectory() as tmp:
         for round_ in range(args.repeat):
