@@ -2,16 +2,17 @@
 
 Per student: intake stages a sanitized copy (:mod:`accel_instructor.intake`); the trusted side prepares
 each notebook as ``nbgrader autograde`` would (hidden tests restored from the gradebook) and
-runs it in a bubblewrap sandbox of its own (:mod:`accel_instructor.sandbox`), up to ``jobs`` sandboxes at
-once, each pinned to its own cores. The sandbox hands back outputs as JSON; then, one student
-at a time, ``nbgrader autograde`` runs with :class:`accel_instructor.nbgrader_ext.ReplayExecution` in place
-of its Execute step, so nbgrader itself scores the outputs and this process alone writes the
-gradebook, ``autograded/`` and feedback. A tripwire hashes the package, the config and the
+runs the student's notebooks in one bubblewrap sandbox (:mod:`accel_instructor.sandbox`; a fresh
+kernel and a cap of its own per notebook), up to ``jobs`` sandboxes at once, each pinned to its
+own cores. The sandbox hands back outputs as JSON; then, one student at a time, nbgrader's
+autograde runs in this process (its API) with :class:`accel_instructor.nbgrader_ext.ReplayExecution`
+in place of its Execute step, so nbgrader itself scores the outputs and this process alone
+writes the gradebook, ``autograded/`` and feedback. A tripwire hashes the package, the config and the
 course notebooks around every student.
 
-A broken submission never stops the others: the nbgrader step has a time cap and a memory
-limit; when a whole-submission run does not finish, each notebook that is still ungraded is
-retried alone, so one bad notebook costs only its own points. ``sandbox=False`` (the CLI's
+A broken submission never stops the others: unsandboxed, the nbgrader step is a process with
+a time cap and a memory limit; when a whole-submission run does not finish (either way), each
+notebook that is still ungraded is retried alone, so one bad notebook costs only its own points. ``sandbox=False`` (the CLI's
 ``--no-sandbox``) runs nbgrader's own Execute instead, unconfined, as before.
 """
 from __future__ import annotations
