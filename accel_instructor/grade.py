@@ -102,11 +102,16 @@ def _replay_autograde(course: Course, student: str, replay: Path, notebook: str 
     config.CourseDirectory.submitted_directory = STAGED
     if notebook:
         config.CourseDirectory.notebook_id = notebook
-    with warnings.catch_warnings():  # nbgrader's SAWarning for a new student (nbgrader-notes.md)
-        warnings.simplefilter("ignore")
-        api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-        api.log.handlers, api.log.propagate = [logging.NullHandler()], False  # the result carries the log
-        result = api.autograde(ASSIGNMENT, student, force=True, create=True)
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    log = api.log  # traitlets' shared logger: quiet while nbgrader runs (the result carries its log)
+    handlers, propagate = log.handlers[:], log.propagate
+    log.handlers, log.propagate = [logging.NullHandler()], False
+    try:
+        with warnings.catch_warnings():  # nbgrader's SAWarning for a new student (nbgrader-notes.md)
+            warnings.simplefilter("ignore")
+            result = api.autograde(ASSIGNMENT, student, force=True, create=True)
+    finally:
+        log.handlers, log.propagate = handlers, propagate
     if result.get("success"):
         return ""
     log = result.get("log", "")
