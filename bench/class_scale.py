@@ -72,8 +72,8 @@ def run(mode: str, students, notebooks, workdir: Path) -> dict:
                "log": lambda line: print(f"  {mode}: {line}", flush=True)}
     names = [s.student for _, _, s in students]
     if mode == "dask":  # the cluster's start is not counted
-        (workdir / "dask").mkdir()
-        with local_cluster(workdir / "dask") as address:
+        (workdir / "dask-cluster").mkdir()
+        with local_cluster(workdir / "dask-cluster") as address:
             start = time.perf_counter()
             result = grade_class(course, names, scheduler=address, **options)
             seconds = time.perf_counter() - start
