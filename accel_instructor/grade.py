@@ -2,16 +2,17 @@
 
 Per student: intake stages a sanitized copy (:mod:`accel_instructor.intake`); the trusted side prepares
 each notebook as ``nbgrader autograde`` would (hidden tests restored from the gradebook) and
-runs it in a bubblewrap sandbox of its own (:mod:`accel_instructor.sandbox`), up to ``jobs`` sandboxes at
-once, each pinned to its own cores. The sandbox hands back outputs as JSON; then, one student
-at a time, ``nbgrader autograde`` runs with :class:`accel_instructor.nbgrader_ext.ReplayExecution` in place
-of its Execute step, so nbgrader itself scores the outputs and this process alone writes the
-gradebook, ``autograded/`` and feedback. A tripwire hashes the package, the config and the
+runs the student's notebooks in one bubblewrap sandbox (:mod:`accel_instructor.sandbox`; a fresh
+kernel and a cap of its own per notebook), up to ``jobs`` sandboxes at once, each pinned to its
+own cores. The sandbox hands back outputs as JSON; then, one student at a time, nbgrader's
+autograde runs in this process (its API) with :class:`accel_instructor.nbgrader_ext.ReplayExecution`
+in place of its Execute step, so nbgrader itself scores the outputs and this process alone
+writes the gradebook, ``autograded/`` and feedback. A tripwire hashes the package, the config and the
 course notebooks around every student.
 
-A broken submission never stops the others: the nbgrader step has a time cap and a memory
-limit; when a whole-submission run does not finish, each notebook that is still ungraded is
-retried alone, so one bad notebook costs only its own points. ``sandbox=False`` (the CLI's
+A broken submission never stops the others: unsandboxed, the nbgrader step is a process with
+a time cap and a memory limit; when a whole-submission run does not finish (either way), each
+notebook that is still ungraded is retried alone, so one bad notebook costs only its own points. ``sandbox=False`` (the CLI's
 ``--no-sandbox``) runs nbgrader's own Execute instead, unconfined, as before.
 """
 from __future__ import annotations
@@ -59,19 +60,64 @@ def _last_error(log: str) -> str:
 def _autograde(course: Course, student: str, cap: float, memory: int, notebook: str | None = None,
                replay: Path | None = None):
     """One nbgrader run; returns an error message or '' on success. With ``replay`` (a folder of
-    sandbox results), nbgrader executes nothing: it takes the outputs from there."""
+    sandbox results), nbgrader executes nothing: it takes the outputs from there, in this
+    process (:func:`_replay_autograde`)."""
+    if replay is not None:
+        return _replay_autograde(course, student, replay, notebook)
     args = ["autograde", ASSIGNMENT, f"--student={student}", "--force",
             f"--CourseDirectory.submitted_directory={STAGED}"]
     if notebook:
         args.append(f"--notebook={notebook}")
-    env = {"ACCEL_SANDBOX_RESULTS": str(replay)} if replay else {}
     try:
-        proc = course.nbgrader(*args, timeout=cap, check=False, memory_bytes=memory, env=env)
+        proc = course.nbgrader(*args, timeout=cap, check=False, memory_bytes=memory)
     except NbgraderTimeout:
         return f"stopped after the {cap:.0f} s cap"
     if proc.returncode != 0:
         return _last_error(proc.stdout) or f"nbgrader exited with {proc.returncode}"
     return ""
+
+
+def _replay_autograde(course: Course, student: str, replay: Path, notebook: str | None = None) -> str:
+    """``nbgrader autograde`` of one student (or one notebook) through nbgrader's own API, in this
+    process, with the course's nbgrader_config.py loaded as the command would load it with
+    ACCEL_SANDBOX_RESULTS set (ReplayExecution in place of Execute). No learner code runs here,
+    so this needs no process of its own; it saves nbgrader's start (about 3 s) per student.
+    Returns an error message or '' on success."""
+    import logging
+    import warnings
+
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    old = os.environ.get("ACCEL_SANDBOX_RESULTS")
+    os.environ["ACCEL_SANDBOX_RESULTS"] = str(replay)
+    try:
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(course.root)).load_config()
+    finally:
+        if old is None:
+            os.environ.pop("ACCEL_SANDBOX_RESULTS")
+        else:
+            os.environ["ACCEL_SANDBOX_RESULTS"] = old
+    config.ReplayExecution.results_dir = str(replay)
+    config.CourseDirectory.submitted_directory = STAGED
+    if notebook:
+        config.CourseDirectory.notebook_id = notebook
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    log = api.log  # traitlets' shared logger: quiet while nbgrader runs (the result carries its log)
+    handlers, propagate = log.handlers[:], log.propagate
+    log.handlers, log.propagate = [logging.NullHandler()], False
+    try:
+        with warnings.catch_warnings():  # nbgrader's SAWarning for a new student (nbgrader-notes.md)
+            warnings.simplefilter("ignore")
+            result = api.autograde(ASSIGNMENT, student, force=True, create=True)
+    finally:
+        log.handlers, log.propagate = handlers, propagate
+    if result.get("success"):
+        return ""
+    log = result.get("log", "")
+    error = _last_error(log) if "ERROR" in log else ""
+    return error or _last_error(result.get("error", "")) or "nbgrader's autograde failed"
 
 
 def autograde_student(course: Course, student: str, cap_seconds: float = DEFAULT_CAP_SECONDS,
@@ -284,17 +330,18 @@ def tripwire_paths(course: Course) -> list[Path]:
 
 def _sandbox_student(course: Course, student: str, prepared: dict, slot: int, cores: list[int],
                      cap_seconds: float, limits, results: Path) -> list[str]:
-    """Run each prepared notebook of one student in a sandbox of its own; write the checked
-    results where the nbgrader step will take them. Returns notes for the report."""
-    from .sandbox import execute_in_sandbox
+    """Run the prepared notebooks of one student in one sandbox (a fresh kernel and a cap of
+    its own for each); write the checked results where the scoring step will take them.
+    Returns notes for the report."""
+    from .sandbox import execute_student_in_sandbox
     cell_timeout = settings.load().cell_timeout_seconds
     staged = course.root / STAGED / student / ASSIGNMENT
     folder = results / student
     folder.mkdir(parents=True, exist_ok=True)
     notes = []
-    for notebook, nb in prepared.items():
-        run = execute_in_sandbox(nb, notebook, staged, slot=slot, cores=cores, limits=limits,
-                                 cell_timeout=cell_timeout, wall_seconds=cap_seconds / 2)
+    runs = execute_student_in_sandbox(prepared, staged, slot=slot, cores=cores, limits=limits,
+                                      cell_timeout=cell_timeout, wall_seconds=cap_seconds / 2) if prepared else {}
+    for notebook, run in runs.items():
         (folder / f"{notebook}.json").write_text(json.dumps({"status": run.status, "cells": run.cells}))
         if run.status != "ok":
             notes.append(f"{notebook}: {run.status}; scored 0")
@@ -379,6 +426,8 @@ def grade_class(course: Course, students: list[str] | None = None,
     others), then feedback."""
     if scheduler:
         _require_distributed()
+    if not course.root.is_absolute():  # nbgrader's in-process scoring changes directory meanwhile
+        course = Course(course.root.resolve())
     students = students if students is not None else submitted_students(course)
     if not students:
         raise CourseError(f"no submissions in {course.submitted_dir}/<student>/{ASSIGNMENT}/; "

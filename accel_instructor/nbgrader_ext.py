@@ -1,5 +1,6 @@
 """nbgrader preprocessors used by nbgrader_config.py."""
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
 
 from .cells import is_grade, is_solution
 
@@ -116,7 +117,11 @@ class ReplayExecution(NbGraderPreprocessor):
     """In place of nbgrader's Execute: take the cells' outputs from the sandbox that ran this
     notebook (``$ACCEL_SANDBOX_RESULTS/<student>/<notebook>.json``, written and checked by the
     grading process) instead of running any code here. A cell with no result gets an error
-    output, so a test cell that never ran scores zero; see :mod:`accel_instructor.sandbox`."""
+    output, so a test cell that never ran scores zero; see :mod:`accel_instructor.sandbox`.
+    ``results_dir`` (set by the grader when it scores in its own process) comes before the
+    environment variable."""
+
+    results_dir = Unicode("", help="folder of the sandbox results; default $ACCEL_SANDBOX_RESULTS").tag(config=True)
 
     def preprocess(self, nb, resources):
         import json
@@ -128,7 +133,7 @@ class ReplayExecution(NbGraderPreprocessor):
         from .sandbox import merge_outputs
 
         info = resources["nbgrader"]
-        path = Path(os.environ["ACCEL_SANDBOX_RESULTS"]) / info["student"] / f"{info['notebook']}.json"
+        path = Path(self.results_dir or os.environ["ACCEL_SANDBOX_RESULTS"]) / info["student"] / f"{info['notebook']}.json"
         try:
             run = json.loads(path.read_text())
         except (OSError, ValueError):

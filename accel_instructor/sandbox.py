@@ -18,9 +18,15 @@ Inside the sandbox:
   ``pids`` cgroup when the machine offers one), bytes of output per cell, and a wall-clock cap;
 * threads pinned to the cores this sandbox was given (``--jobs``), BLAS/numba threads to match.
 
-The runner executes the notebook with nbgrader's own ``Execute`` preprocessor and writes only
-the cells' outputs and execution counts, as JSON, to a descriptor the kernel cannot reach. The
-trusted side checks that result (:func:`outputs_from_result`) and merges the outputs into its
+All of one student's notebooks run in one sandbox, one after the other, each with a fresh
+kernel; between two notebooks the runner stops every other process in the sandbox and empties
+``/sandbox/work`` and ``/tmp``. Each notebook has its own wall-clock cap: one that reaches it
+(or kills the runner) counts as not run, and the rest go on in a new sandbox.
+
+The runner executes each notebook as nbgrader's ``Execute`` preprocessor does (the same
+settings, on nbclient) and writes only the cells' outputs and execution counts, as one JSON line
+per notebook, to a descriptor the kernel cannot reach. The trusted side checks each result
+(:func:`outputs_from_result`) and merges the outputs into its
 own copy of the notebook (:class:`ReplayExecution`, used by ``nbgrader autograde`` in place of
 ``Execute``); so nbgrader's SaveAutoGrades, run by the trusted side alone, writes the gradebook.
 """
@@ -196,29 +202,106 @@ def _limit_child(limits: Limits, cores: list[int], cgroup: Path | None):
     return apply
 
 
-def execute_in_sandbox(nb, notebook: str, submission: Path, *, slot: int = 0,
-                       cores: list[int] | None = None, limits: Limits = Limits(),
-                       cell_timeout: int = 120, wall_seconds: float = 300, bwrap: str | None = None) -> SandboxRun:
+def execute_in_sandbox(nb, notebook: str, submission: Path, **options) -> SandboxRun:
     """Execute one prepared notebook (a NotebookNode) in a fresh sandbox; never raises for
-    anything the notebook does."""
-    import nbformat
+    anything the notebook does. ``options`` as for :func:`execute_student_in_sandbox`."""
+    return execute_student_in_sandbox({notebook: nb}, submission, **options)[notebook]
+
+
+def execute_student_in_sandbox(notebooks: dict, submission: Path, *, slot: int = 0,
+                               cores: list[int] | None = None, limits: Limits = Limits(),
+                               cell_timeout: int = 120, wall_seconds: float = 300,
+                               bwrap: str | None = None) -> dict[str, SandboxRun]:
+    """Execute one student's prepared notebooks ({name: NotebookNode}, in that order) in one
+    sandbox: one runner start, a fresh kernel (and an emptied /sandbox/work and /tmp, no process
+    left over) for each notebook. Each notebook has its own ``wall_seconds`` cap and status: when
+    one stops the sandbox (its cap reached, the runner killed), it alone counts as not run, and
+    the notebooks after it run in a new sandbox. Never raises for anything a notebook does."""
     bwrap = bwrap or check_available()
     cores = list(cores or sorted(os.sched_getaffinity(0)))
+    runs: dict[str, SandboxRun] = {}
+    while len(runs) < len(notebooks):
+        rest = {name: nb for name, nb in notebooks.items() if name not in runs}
+        runs.update(_one_sandbox(rest, submission, bwrap, slot, cores, limits, cell_timeout, wall_seconds))
+    return {name: runs[name] for name in notebooks}
+
+
+def _one_sandbox(notebooks: dict, submission: Path, bwrap: str, slot: int, cores: list[int],
+                 limits: Limits, cell_timeout: int, wall_seconds: float) -> dict[str, SandboxRun]:
+    """One sandbox for ``notebooks``: the results of those it finished, in order, and of the one
+    it stopped at (never empty, so the caller always makes progress)."""
+    import select
+    import threading
+
+    import nbformat
+    names = list(notebooks)
     argv = bwrap_argv(bwrap, submission, slot, limits, cores)
-    request = json.dumps({"notebook": nbformat.writes(nb), "name": notebook, "cell_timeout": cell_timeout,
+    request = json.dumps({"notebooks": [{"name": name, "notebook": nbformat.writes(nb)} for name, nb in notebooks.items()],
+                          "cell_timeout": cell_timeout,
                           "output_bytes_per_cell": limits.output_bytes_per_cell}).encode()
     cgroup = _pids_cgroup(f"accel-sandbox-{os.getpid()}-{slot}", limits.processes)
-    start = time.perf_counter()
+    runs: dict[str, SandboxRun] = {}
+    errors = bytearray()
+    started = time.perf_counter()
     try:
         with subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               start_new_session=True, preexec_fn=_limit_child(limits, cores, cgroup)) as child:
+            def send():
+                try:
+                    child.stdin.write(request)
+                    child.stdin.close()
+                except OSError:  # the sandbox did not start, or ended early: reported below
+                    pass
+
+            def drain():  # keep the last 64 KiB of bwrap's own messages, for the report
+                for chunk in iter(lambda: child.stderr.read(1 << 16), b""):
+                    errors.extend(chunk)
+                    del errors[:-(1 << 16)]
+
+            helpers = [threading.Thread(target=send, daemon=True), threading.Thread(target=drain, daemon=True)]
+            for helper in helpers:
+                helper.start()
+            pending, status = bytearray(), None
+            deadline = started + wall_seconds
+            fd = child.stdout.fileno()
             try:
-                out, err = child.communicate(request, timeout=wall_seconds)
-                status = None
-            except subprocess.TimeoutExpired:
-                os.killpg(child.pid, signal.SIGKILL)
-                out, err = child.communicate()
-                status = f"stopped after the {wall_seconds:.0f} s cap"
+                while len(runs) < len(names):
+                    left = deadline - time.perf_counter()
+                    if left <= 0:
+                        status = f"stopped after the {wall_seconds:.0f} s cap"
+                        break
+                    if not select.select([fd], [], [], min(left, 5))[0]:
+                        continue
+                    chunk = os.read(fd, 1 << 20)
+                    if not chunk:
+                        break
+                    pending.extend(chunk)
+                    while b"\n" in pending and len(runs) < len(names):
+                        end = pending.index(b"\n")
+                        line = bytes(pending[:end])
+                        del pending[:end + 1]
+                        name, now = names[len(runs)], time.perf_counter()
+                        cells, problem = outputs_from_result(line, notebooks[name])
+                        runs[name] = SandboxRun(name, problem, cells, now - (deadline - wall_seconds))
+                        deadline = now + wall_seconds  # the next notebook's own cap
+                    if len(pending) > MAX_RESULT_BYTES:
+                        status = f"result larger than {MAX_RESULT_BYTES >> 20} MiB; dropped"
+                        break
+            finally:
+                try:
+                    os.killpg(child.pid, signal.SIGKILL)  # whatever is left of this sandbox
+                except ProcessLookupError:
+                    pass
+                child.wait()
+                for helper in helpers:
+                    helper.join(timeout=10)
+            if len(runs) < len(names):
+                if status is None:
+                    text = errors.decode(errors="replace").strip().splitlines()
+                    reason = (text or [f"exit {child.returncode}"])[-1]
+                    status = f"the sandbox ended without a result ({reason[:200]})"
+                name = names[len(runs)]
+                runs[name] = SandboxRun(name, status, [], time.perf_counter() - (deadline - wall_seconds))
     finally:
         if cgroup is not None:
             for _ in range(50):
@@ -227,12 +310,7 @@ def execute_in_sandbox(nb, notebook: str, submission: Path, *, slot: int = 0,
                     break
                 except OSError:
                     time.sleep(0.1)
-    seconds = time.perf_counter() - start
-    if status is None and child.returncode != 0 and not out:
-        reason = (err.decode(errors="replace").strip().splitlines() or [f"exit {child.returncode}"])[-1]
-        status = f"the sandbox ended without a result ({reason[:200]})"
-    cells, problem = outputs_from_result(out, nb)
-    return SandboxRun(notebook, status or problem or "ok", cells, seconds)
+    return runs
 
 
 def _code_cells(nb: dict) -> list[dict]:
@@ -315,7 +393,7 @@ def tree_digest(paths: list[Path]) -> str:
 # ------------------------------------------------------------------------------------------------
 
 def remote_student(request: str) -> str:
-    """Run one student's prepared notebooks in sandboxes on this (worker) machine.
+    """Run one student's prepared notebooks in one sandbox on this (worker) machine.
 
     ``request`` and the answer are JSON text, so nothing but plain data crosses between the
     coordinator and the worker: the prepared notebooks, the student's intake-checked notebooks
@@ -328,18 +406,16 @@ def remote_student(request: str) -> str:
 
     data = json.loads(request)
     limits = Limits(**data["limits"])
-    out = {}
     with tempfile.TemporaryDirectory(prefix="accel-student-") as tmp:
         staged = Path(tmp) / "staged"
         staged.mkdir()
         os.chmod(tmp, 0o755)
         for name, text in data["staged"].items():
             (staged / Path(name).name).write_text(text)
-        for name, text in data["notebooks"].items():
-            run = execute_in_sandbox(nbformat.reads(text, as_version=4), name, staged,
-                                     slot=data.get("slot", 0), limits=limits,
-                                     cell_timeout=data["cell_timeout"], wall_seconds=data["wall_seconds"])
-            out[name] = {"status": run.status, "cells": run.cells}
+        notebooks = {name: nbformat.reads(text, as_version=4) for name, text in data["notebooks"].items()}
+        runs = execute_student_in_sandbox(notebooks, staged, slot=data.get("slot", 0), limits=limits,
+                                          cell_timeout=data["cell_timeout"], wall_seconds=data["wall_seconds"])
+        out = {name: {"status": run.status, "cells": run.cells} for name, run in runs.items()}
     return json.dumps(out)
 
 
@@ -348,8 +424,10 @@ def remote_student(request: str) -> str:
 # ------------------------------------------------------------------------------------------------
 
 def _inside() -> int:
-    """The runner: read the request, execute the notebook with nbgrader's Execute, write the
-    cells' outputs as JSON to the private copy of stdout."""
+    """The runner: read the request, execute each notebook in turn as nbgrader's Execute does
+    (:func:`_executor`), with a fresh kernel, an emptied /sandbox/work and /tmp and no process
+    left from the notebook before, and write one JSON line per notebook (its status and cells'
+    outputs) to the private copy of stdout as soon as it is done."""
     import ctypes
 
     result_fd = os.dup(1)  # not inheritable: the kernel never gets it
@@ -361,41 +439,119 @@ def _inside() -> int:
         ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
     except (OSError, AttributeError):
         pass
+    # jsonschema would build rfc3987_syntax's IRI grammar at import (about 0.9 s, a third of
+    # the runner's start); nbformat never checks that format.
+    sys.modules.setdefault("rfc3987_syntax", None)
     import nbformat
-    from nbgrader.preprocessors import Execute
 
-    cap = int(request["output_bytes_per_cell"])
+    with os.fdopen(result_fd, "wb") as out:
+        for index, item in enumerate(request["notebooks"]):
+            if index:
+                _fresh_sandbox()
+            nb = nbformat.reads(item["notebook"], as_version=4)
+            status = "ok"
+            try:
+                _executor(nb, int(request["cell_timeout"]), int(request["output_bytes_per_cell"])).run()
+            except BaseException as err:  # noqa: BLE001 - whatever stopped it, report the cells that ran
+                status = f"{type(err).__name__}: {str(err).strip().splitlines()[-1] if str(err).strip() else ''}"[:300]
+            cells = [{"id": c.get("id"), "execution_count": c.get("execution_count"), "outputs": c.get("outputs", [])}
+                     for c in nb.cells if c.cell_type == "code"]
+            out.write(json.dumps({"status": status, "cells": cells}).encode() + b"\n")
+            out.flush()
+    return 0
 
-    class LimitedExecute(Execute):
-        """nbgrader's Execute, keeping at most ``cap`` bytes of output per cell."""
-        _sizes: dict = {}
+
+def _executor(nb, cell_timeout: int, cap: int):
+    """A client that executes ``nb`` exactly as nbgrader's ``Execute`` preprocessor does (the
+    same settings, its ``on_cell_executed`` hook, nbconvert's ExecutePreprocessor loop), built
+    on nbclient alone: importing nbgrader costs the runner about a second more. It keeps at most
+    ``cap`` bytes of output per cell. tests/test_sandbox.py checks the settings against nbgrader's."""
+    import nbformat
+    from jupyter_client.manager import AsyncKernelManager
+    from nbclient import NotebookClient
+
+    class Runner(NotebookClient):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._sizes: dict = {}
+
+        def on_cell_executed(self, **kwargs):  # nbgrader.preprocessors.Execute.on_cell_executed
+            cell, reply = kwargs["cell"], kwargs["execute_reply"]
+            if reply["content"]["status"] == "error":
+                if not any(o.output_type == "error" and o.ename == reply["content"]["ename"] for o in cell.outputs):
+                    error = nbformat.NotebookNode(output_type="error", ename=reply["content"]["ename"],
+                                                  evalue=reply["content"]["evalue"],
+                                                  traceback=reply["content"]["traceback"])
+                    if error.traceback == []:
+                        error.traceback = ["ERROR: An error occurred while showtraceback was disabled"]
+                    cell.outputs.append(error)
 
         def output(self, outs, msg, display_id, cell_index):
-            size = self._sizes.get(cell_index, 0) + len(json.dumps(msg.get("content", {})))
-            self._sizes[cell_index] = size
-            if size > cap:
-                if size - len(json.dumps(msg.get("content", {}))) <= cap:
+            size = len(json.dumps(msg.get("content", {})))
+            before = self._sizes.get(cell_index, 0)
+            self._sizes[cell_index] = before + size
+            if before + size > cap:
+                if before <= cap:
                     outs.append(nbformat.v4.new_output(
                         "stream", name="stdout", text=f"\n[grader: output beyond {cap} bytes dropped]\n"))
                 return None
             return super().output(outs, msg, display_id, cell_index)
 
-    nb = nbformat.reads(request["notebook"], as_version=4)
-    status = "ok"
-    executor = LimitedExecute(timeout=int(request["cell_timeout"]), interrupt_on_timeout=True,
-                              extra_arguments=["--HistoryManager.hist_file=:memory:",
-                                               "--InteractiveShell.automagic=False",
-                                               "--InteractiveShell.autocall=0"])
-    try:
-        executor.preprocess(nb, {"metadata": {"path": WORK}})
-    except BaseException as err:  # noqa: BLE001 - whatever stopped it, report the cells that ran
-        status = f"{type(err).__name__}: {str(err).strip().splitlines()[-1] if str(err).strip() else ''}"[:300]
-    cells = [{"id": c.get("id"), "execution_count": c.get("execution_count"), "outputs": c.get("outputs", [])}
-             for c in nb.cells if c.cell_type == "code"]
-    data = json.dumps({"status": status, "cells": cells}).encode()
-    with os.fdopen(result_fd, "wb") as out:
-        out.write(data)
-    return 0
+        def run(self):  # nbconvert's ExecutePreprocessor.preprocess, on this client
+            self.reset_execution_trackers()
+            with self.setup_kernel():
+                info = self.wait_for_reply(self.kc.kernel_info())
+                self.nb.metadata["language_info"] = info["content"]["language_info"]
+                for index, cell in enumerate(self.nb.cells):
+                    self.execute_cell(cell, index, store_history=True)
+            return self.nb
+
+    return Runner(nb, resources={"metadata": {"path": WORK}}, kernel_manager_class=AsyncKernelManager,
+                  **EXECUTE_SETTINGS, timeout=cell_timeout,
+                  extra_arguments=["--HistoryManager.hist_file=:memory:", "--InteractiveShell.automagic=False",
+                                   "--InteractiveShell.autocall=0"])
+
+
+# nbgrader.preprocessors.Execute's settings that differ from nbclient's defaults (this course
+# sets timeout and interrupt_on_timeout in nbgrader_config.py too).
+EXECUTE_SETTINGS = {
+    "interrupt_on_timeout": True, "allow_errors": True, "raise_on_iopub_timeout": True,
+    "error_on_timeout": {"ename": "CellTimeoutError", "evalue": "",
+                         "traceback": ["\x1b[0;31mCellTimeoutError\x1b[0m: No reply from kernel before timeout"]},
+    # nbconvert's list (nbclient declares one but does not use it while executing)
+    "display_data_priority": ["text/html", "application/pdf", "text/latex", "image/svg+xml", "image/png",
+                              "image/jpeg", "text/plain"],
+}
+
+
+def _fresh_sandbox() -> None:
+    """Between two notebooks: stop every process but the runner (bwrap's init, pid 1, is out of
+    reach), then empty /sandbox/work and /tmp, so the next notebook starts as in a new sandbox."""
+    if os.getpid() != 2 or os.environ.get("ACCEL_SANDBOX") != "1":
+        raise RuntimeError("the runner is not the first process of a sandbox; refusing to clean up")
+    for _ in range(100):  # kill(-1) reaches every process of this PID namespace but pid 1 and us
+        others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, 2)]
+        if not others:
+            break
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            pass
+        time.sleep(0.01)
+    for folder in (WORK, "/tmp"):
+        for entry in os.scandir(folder):
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 
 Builds a class of N submissions, mixed as a real class is: correct (the reference), wrong (the
 known-wrong answers), broken (tests/broken, without the infinite loop) and hostile
-(tests/tampering), then grades the same class three times in fresh copies of the course:
-``--no-sandbox`` (nbgrader executes, as before issue 8), sandboxed ``--jobs 1`` and sandboxed
-``--jobs 2``. Reports wall time, throughput, the sandbox's overhead per student, whether the
+(tests/tampering), then grades the same class in fresh copies of the course:
+``--no-sandbox`` (nbgrader executes, as before issue 8), sandboxed ``--jobs 1``, sandboxed
+``--jobs 2`` and (``--modes ... dask``) on a local Dask cluster (a scheduler and two
+``dask worker --nthreads 1`` processes on 127.0.0.1, as tests/test_distributed.py starts them).
+Reports wall time, throughput, the sandbox's overhead per student, whether the
 three runs gave the same grades cell by cell, and false failures (a correct submission that
 lost a point).
 
@@ -31,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.pop("ACCEL_DB_URL", None)
 
 from accel_instructor.build import release  # noqa: E402
+from accel_instructor.cluster import local_cluster  # noqa: E402
 from accel_instructor.course import Course  # noqa: E402
 from accel_instructor.grade import grade_class, read_gradebook  # noqa: E402
 from accel_instructor.samples import load_spec, write_submission  # noqa: E402
@@ -68,10 +71,19 @@ def run(mode: str, students, notebooks, workdir: Path) -> dict:
     for _, _, spec in students:
         write_submission(course, spec)
     jobs = 2 if mode == "jobs2" else 1
-    start = time.perf_counter()
-    result = grade_class(course, [s.student for _, _, s in students], cap_seconds=600, jobs=jobs,
-                         sandbox=mode != "unsandboxed", log=lambda line: print(f"  {mode}: {line}", flush=True))
-    seconds = time.perf_counter() - start
+    options = {"cap_seconds": 600, "jobs": jobs, "sandbox": mode != "unsandboxed",
+               "log": lambda line: print(f"  {mode}: {line}", flush=True)}
+    names = [s.student for _, _, s in students]
+    if mode == "dask":  # the cluster's start is not counted
+        (workdir / "dask-cluster").mkdir()
+        with local_cluster(workdir / "dask-cluster") as address:
+            start = time.perf_counter()
+            result = grade_class(course, names, scheduler=address, **options)
+            seconds = time.perf_counter() - start
+    else:
+        start = time.perf_counter()
+        result = grade_class(course, names, **options)
+        seconds = time.perf_counter() - start
     grades = {f"{r.student}/{r.notebook}/{c.grade_id}": c.score
               for r in read_gradebook(course) for c in r.cells}
     false_failures = sorted(key for key, score in grades.items()
@@ -86,7 +98,8 @@ def main() -> int:
     parser.add_argument("--students", type=int, default=40)
     parser.add_argument("--notebooks", nargs="+", default=["01_vectorization", "02_kernel_fusion",
                                                              "03_cache_tiling", "04_roofline"])
-    parser.add_argument("--modes", nargs="+", default=["unsandboxed", "jobs1", "jobs2"])
+    parser.add_argument("--modes", nargs="+", default=["unsandboxed", "jobs1", "jobs2"],
+                        choices=["unsandboxed", "jobs1", "jobs2", "dask"])
     args = parser.parse_args()
     os.environ.setdefault("ACCEL_CELL_TIMEOUT", "60")
     students = class_of(args.students, args.notebooks)
@@ -96,7 +109,8 @@ def main() -> int:
             results[mode] = run(mode, students, args.notebooks, Path(tmp))
     base = results.get("unsandboxed")
     lines = [f"Command: `python bench/class_scale.py --students {args.students} --notebooks "
-             f"{' '.join(args.notebooks)}` ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs)", "",
+             f"{' '.join(args.notebooks)} --modes {' '.join(args.modes)}` "
+             f"({time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs)", "",
              "| run | wall time | per student | throughput (students/min) | same grades as the first run | false failures |",
              "|---|---|---|---|---|---|"]
     first = next(iter(results.values()))
@@ -112,6 +126,11 @@ def main() -> int:
     if "jobs1" in results and "jobs2" in results:
         lines.append(f"--jobs 2 throughput: {results['jobs1']['seconds'] / results['jobs2']['seconds']:.2f}x "
                      f"that of --jobs 1.")
+    if "jobs1" in results and "dask" in results:
+        same = results["dask"]["grades"] == results["jobs1"]["grades"]
+        lines.append(f"Dask (two one-thread workers on this machine): "
+                     f"{results['jobs1']['seconds'] / results['dask']['seconds']:.2f}x the throughput of --jobs 1; "
+                     f"grades {'equal to' if same else 'DIFFERENT from'} --jobs 1, cell by cell.")
     kinds = {}
     for kind, name, _ in students:
         kinds.setdefault(kind, set()).add(name)

@@ -3,16 +3,10 @@ the coordinator the only writer of the gradebook (issue 8). A real scheduler and
 processes on 127.0.0.1."""
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 
 from accel_instructor.build import release
+from accel_instructor.cluster import local_cluster
 from accel_instructor.grade import grade_class, read_gradebook
 from accel_instructor.samples import load_spec, write_submission
 from conftest import ROOT, copy_course
@@ -27,35 +21,8 @@ STUDENTS = {
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("dask")
-    info = folder / "scheduler.json"
-    dask = str(Path(sys.executable).parent / "dask")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
-                               "--no-dashboard", "--scheduler-file", str(info)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)]
-    try:
-        for _ in range(300):
-            if info.exists() and info.read_text().strip():
-                break
-            time.sleep(0.1)
-        address = json.loads(info.read_text())["address"]
-        for _ in range(2):
-            procs.append(subprocess.Popen([dask, "worker", address, "--nthreads", "1", "--nworkers", "1",
-                                           "--no-dashboard", "--local-directory", str(folder)],
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
-        from distributed import Client
-        with Client(address, timeout=60) as client:
-            client.wait_for_workers(2, timeout=120)
+    with local_cluster(tmp_path_factory.mktemp("dask")) as address:
         yield address
-    finally:
-        for proc in reversed(procs):
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 def _class(tmp_path_factory, name):

@@ -11,7 +11,8 @@ import pytest
 import accel
 from accel_instructor import sandbox
 from accel_instructor.grade import ClassRun, core_slots
-from accel_instructor.sandbox import Limits, SandboxError, execute_in_sandbox, merge_outputs, outputs_from_result
+from accel_instructor.sandbox import (Limits, SandboxError, execute_in_sandbox, execute_student_in_sandbox,
+                                      merge_outputs, outputs_from_result)
 from conftest import ROOT
 
 # Each probe prints one JSON line: what it tried and what happened.
@@ -146,3 +147,74 @@ def test_jobs_get_disjoint_cores():
 def test_no_sandbox_is_reported_loudly():
     assert ClassRun([], [], sandboxed=False).problems()[0].startswith("NOT SANDBOXED")
     assert ClassRun([], [], sandboxed=True).problems() == []
+
+
+def _code_nb(*sources):
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+
+
+def _printed(run):
+    return "".join(o.get("text", "") for c in run.cells for o in c["outputs"])
+
+
+def test_one_sandbox_per_student_keeps_notebooks_apart(tmp_path):
+    """All of a student's notebooks share one sandbox, yet each starts as in a new one (no file,
+    no process left by the one before), and one that kills the runner or reaches its cap costs
+    only itself: the notebooks after it run in a new sandbox."""
+    notebooks = {
+        "a_leaves_things": _code_nb("open('/tmp/left', 'w').write('x'); open('/sandbox/work/left', 'w').write('x')",
+                                    "import subprocess; subprocess.Popen(['sleep', '60']); print('a done')"),
+        "b_looks": _code_nb("import os; print('files', os.path.exists('/tmp/left'), os.path.exists('/sandbox/work/left'))",
+                            "print('procs', sorted(int(p) for p in os.listdir('/proc') if p.isdigit() and int(p) != os.getpid()))"),
+        "c_kills_runner": _code_nb("import os; os.kill(os.getppid(), 9)"),
+        "d_hangs": _code_nb("import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True: time.sleep(1)"),
+        "e_runs": _code_nb("print('e ran')"),
+    }
+    runs = execute_student_in_sandbox(notebooks, tmp_path, cell_timeout=60, wall_seconds=12)
+    status = {name: run.status for name, run in runs.items()}
+    assert status["a_leaves_things"] == "ok" and "a done" in _printed(runs["a_leaves_things"]), status
+    assert status["b_looks"] == "ok", status
+    assert "files False False" in _printed(runs["b_looks"]), _printed(runs["b_looks"])
+    # only bwrap's init (1) and the runner (2) besides the kernel itself: the `sleep` is gone
+    assert "procs [1, 2]" in _printed(runs["b_looks"]), _printed(runs["b_looks"])
+    assert status["c_kills_runner"].startswith("the sandbox ended without a result"), status
+    assert runs["c_kills_runner"].cells == []
+    assert status["d_hangs"] == "stopped after the 12 s cap", status
+    assert status["e_runs"] == "ok" and "e ran" in _printed(runs["e_runs"]), status
+
+
+def test_the_runner_executes_as_nbgrader_execute_does():
+    """The runner uses nbclient without nbgrader (a second less per start), so every setting in
+    which nbgrader's Execute differs from nbclient must be the runner's too."""
+    from nbclient import NotebookClient
+    from nbgrader.preprocessors import Execute
+
+    from accel_instructor.sandbox import EXECUTE_SETTINGS, _executor
+    nbgrader_execute, plain = Execute(), NotebookClient(nbformat.v4.new_notebook())
+    runner = _executor(nbformat.v4.new_notebook(), cell_timeout=7, cap=100)
+    set_by_the_grader = {"timeout", "extra_arguments", "kernel_manager_class", "resources", "nb", "km"}
+    differ = {name for name in plain.trait_names()
+              if name in Execute.class_trait_names() and name not in set_by_the_grader
+              and getattr(nbgrader_execute, name) != getattr(plain, name)}
+    assert differ <= set(EXECUTE_SETTINGS), (
+        f"nbgrader's Execute differs from nbclient in {sorted(differ - set(EXECUTE_SETTINGS))}, which "
+        f"the runner does not set: add them to accel_instructor.sandbox.EXECUTE_SETTINGS")
+    for name, value in EXECUTE_SETTINGS.items():
+        assert getattr(runner, name) == getattr(nbgrader_execute, name) == value, name
+    assert runner.timeout == 7 and runner.interrupt_on_timeout and runner.allow_errors
+
+
+def test_the_runner_records_errors_as_nbgrader_execute_does():
+    """nbgrader's Execute appends the kernel's error when no output shows it (a cell time-out);
+    the runner's hook does the same, and leaves a cell whose error is already shown alone."""
+    from nbgrader.preprocessors import Execute
+
+    from accel_instructor.sandbox import _executor
+    runner = _executor(nbformat.v4.new_notebook(), cell_timeout=7, cap=100)
+    reply = {"content": {"status": "error", "ename": "CellTimeoutError", "evalue": "", "traceback": []}}
+    shown = nbformat.v4.new_output("error", ename="CellTimeoutError", evalue="", traceback=["x"])
+    for outputs in ([], [shown]):
+        ours, theirs = (nbformat.v4.new_code_cell(outputs=list(outputs)) for _ in range(2))
+        runner.on_cell_executed(cell=ours, execute_reply=reply)
+        Execute().on_cell_executed(cell=theirs, execute_reply=reply)
+        assert ours.outputs == theirs.outputs and len(ours.outputs) == 1
