@@ -888,7 +888,7 @@ print(f"fused_gelu_loop does its float32 arithmetic on vectors of {lanes} values
 ### BEGIN HIDDEN TESTS
 _x = (4 * np.random.default_rng(99).standard_normal((3, 37, 101))).astype(np.float32)
 _x.flat[::97] = np.float32(1e30) * np.sign(_x.flat[::97])
-check_vectorised_loop(fused_gelu_loop, fused_gelu, _x)
+_lanes = check_vectorised_loop(fused_gelu_loop, fused_gelu, _x)  # a bare number would be read as partial credit
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_fused_gelu_speed", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
