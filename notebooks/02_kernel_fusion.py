@@ -749,13 +749,12 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
 # arithmetic on vectors of float32 values (at least 4 per instruction: SIMD) and calls no
 # library function such as `tanh` or `exp`. The test reads the LLVM IR numba produces
 # (`fused_gelu_loop.inspect_llvm(signature)`) and tells you what it found. Speed: at least
-# **0.8x** the speed of the grader's own chunked NumPy GELU (the nine steps on chunks of 65,536
+# **2x** the speed of the grader's own chunked NumPy GELU (the nine steps on chunks of 65,536
 # elements in reused buffers, like Exercise 3) on 4,000,037 float32 values, one thread, paired
-# and best of several rounds. That threshold sits far from both kinds of loop: one that calls
-# `math.tanh` is many times slower than chunked NumPy, one that vectorises several times faster
-# (the table after the tests shows your numbers), so noise does not decide the grade. A
-# chunked NumPy answer would also pass a speed threshold this low; the vectorisation test is
-# what asks for the compiled loop.
+# and best of several rounds. That threshold sits far from both kinds of answer: a loop that
+# calls `math.tanh` is many times slower than chunked NumPy, and chunked NumPy itself, however
+# well written, is about as fast as the grader's; a loop that vectorises is several times
+# faster (the table after the tests shows your numbers), so noise does not decide the grade.
 
 # %%
 # float32 constants for fused_gelu (UPPER_CASE names: notebook 04 reads them too)
@@ -892,7 +891,7 @@ _lanes = check_vectorised_loop(fused_gelu_loop, fused_gelu, _x)  # a bare number
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_fused_gelu_speed", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-"""fused_gelu: at least 0.8x the speed of a chunked NumPy GELU (paired, best-of-k, 1 thread)."""
+"""fused_gelu: at least 2x the speed of a chunked NumPy GELU (paired, best-of-k, 1 thread)."""
 from accel.grading import require_speedup, speed_ratio
 
 
@@ -922,13 +921,13 @@ if _chunked_ready:
           f"{speed_ratio(_student_fused, _your_chunked, _fresh_gelu_input, repeats=3)}")
 else:
     print("chunked_gelu is not ready, so there is nothing to compare with yet")
-print("The grader asks for at least 0.8x against its own chunked GELU, on other inputs.")
+print("The grader asks for at least 2x against its own chunked GELU, on other inputs.")
 ### BEGIN HIDDEN TESTS
 from accel_instructor.reference.fusion import trusted_chunked_gelu
 
 _ratio = speed_ratio(_student_fused, trusted_chunked_gelu,
                      lambda seed: _fresh_gelu_input(seed + 100, 4_000_037), repeats=5)
-require_speedup(_ratio, 0.8, "fused_gelu vs the grader's chunked GELU (4,000,037 float32 values)")
+require_speedup(_ratio, 2.0, "fused_gelu vs the grader's chunked GELU (4,000,037 float32 values)")
 ### END HIDDEN TESTS
 
 # %% [markdown]

@@ -1,7 +1,8 @@
-"""fused_gelu is chunked NumPy again (fused in memory, right values, dtype and memory, and
-about as fast as the grader's chunked GELU, so above the 0.8x speed threshold), with
-fused_gelu_loop left unwritten: not the compiled, vectorised loop the exercise asks for
-(vectorisation test only)."""
+"""fused_gelu is chunked NumPy again, eight steps instead of nine (fused in memory: right
+values, dtype and memory), with fused_gelu_loop left unwritten: not the compiled, vectorised
+loop the exercise asks for (vectorisation), and only about 1.3x the grader's chunked GELU, below
+the 2x threshold (speed; it would pass a threshold below 1.3x, which is why the vectorisation
+test exists)."""
 NOTEBOOK = "02_kernel_fusion"
 ANSWERS = {"fused_gelu": '''
 @njit(cache=False, fastmath=True, error_model="numpy")
@@ -27,4 +28,4 @@ def fused_gelu(x, chunk_size=65536):
         np.multiply(tk, 0.5, out=out[start:stop])
     return Tensor(out.reshape(x.shape))
 '''}
-LOSES = ["test_fused_gelu_vectorised"]
+LOSES = ["test_fused_gelu_vectorised", "test_fused_gelu_speed"]
