@@ -769,8 +769,9 @@ TANH_P = tuple(np.float32(c) for c in (    # p0 ... p3, numerator coefficients
     0.9999968548407357, 0.12303588906932554, 0.0022776080377258905, 3.929012796117784e-06))
 TANH_Q = tuple(np.float32(c) for c in (    # q0 ... q3, denominator coefficients
     1.0, 0.45635658693481657, 0.02107674967983937, 0.0001423736742194854))
-u_at_saturation = SQRT_2_OVER_PI * (float(GELU_SATURATION) + GELU_A * float(GELU_SATURATION) ** 3)
-print(f"u at x = GELU_SATURATION: {u_at_saturation:.6f} (TANH_CLAMP = {TANH_CLAMP})")
+print(f"u at x = GELU_SATURATION: "  # no other names here: notebook 04 reuses this cell
+      f"{SQRT_2_OVER_PI * (float(GELU_SATURATION) + GELU_A * float(GELU_SATURATION) ** 3):.6f} "
+      f"(TANH_CLAMP = {TANH_CLAMP})")
 
 
 # %% nbgrader={"grade": false, "grade_id": "fused_gelu", "locked": false, "schema_version": 3, "solution": true, "task": false}
