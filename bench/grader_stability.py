@@ -7,6 +7,9 @@ and the gradebook tells whether the reference lost any point (a false failure).
 
     python bench/grader_stability.py            # 20 + 20 runs (about 30 minutes here)
     python bench/grader_stability.py --runs 3   # a quick look
+    python bench/grader_stability.py --runs 3 --notebooks 02_kernel_fusion
+                                                # only that notebook's checks (the reference
+                                                # hands in only it; its known-slow answers only)
 
 Writes bench/results/grader_stability.md (the table the README shows) and .json (raw ratios).
 """
@@ -35,13 +38,15 @@ from accel_instructor.grade import autograde_student, read_gradebook  # noqa: E4
 from accel_instructor.intake import load_rules, stage_student  # noqa: E402
 from accel_instructor.samples import Submission, load_spec, write_submission  # noqa: E402
 
-# Known-wrong answers whose speed or plausibility ratio should sit far on the failing side.
+# Known-wrong answers whose speed or plausibility ratio should sit far on the failing side, and
+# one that is fast enough but must still lose its structural points (02_fused_chunked_numpy).
 SLOW_ANSWERS = ["01_matmul_loop_in_disguise", "02_chunked_power_cube", "02_fused_scalar_tanh",
-                "02_fused_is_one_expression", "03_ikj_is_ijk", "04_bandwidth_output_bytes",
+                "02_fused_is_one_expression", "02_fused_chunked_numpy", "03_ikj_is_ijk",
+                "04_bandwidth_output_bytes",
                 "04_bandwidth_three_sweeps", "04_peak_times_setup", "04_peak_n_cubed"]
 
 
-def grade_once(course: Course, rules, student: str, log: Path) -> dict:
+def grade_once(course: Course, rules, student: str, log: Path, notebooks=None) -> dict:
     os.environ["ACCEL_RATIO_LOG"] = str(log)
     log.unlink(missing_ok=True)
     try:
@@ -52,22 +57,25 @@ def grade_once(course: Course, rules, student: str, log: Path) -> dict:
     finally:
         os.environ.pop("ACCEL_RATIO_LOG", None)
     records = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    rows = [r for r in read_gradebook(course) if r.student == student]
+    rows = [r for r in read_gradebook(course)
+            if r.student == student and (notebooks is None or r.notebook in notebooks)]
     lost = [f"{r.notebook}:{c.grade_id}" for r in rows for c in r.cells
             if not c.needs_manual_grade and c.score != c.max_score]
     return {"seconds": seconds, "status": run.status, "records": records, "lost": lost}
 
 
-def phase(course, rules, runs: int, busy: bool, progress) -> dict:
+def phase(course, rules, runs: int, busy: bool, progress, slow_answers: list[str],
+          notebooks: list[str]) -> dict:
     hog = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
     try:
         reference = []
         for i in range(runs):
-            reference.append(grade_once(course, rules, "reference", course.root / "ratios.jsonl"))
+            reference.append(grade_once(course, rules, "reference", course.root / "ratios.jsonl",
+                                        notebooks))
             progress(f"{'busy' if busy else 'idle'} reference run {i + 1}/{runs}: "
                      f"{reference[-1]['seconds']:.0f} s, lost {reference[-1]['lost'] or 'nothing'}")
         wrong = {name: grade_once(course, rules, f"slow_{name}", course.root / "ratios.jsonl")
-                 for name in SLOW_ANSWERS}
+                 for name in slow_answers}
         progress(f"{'busy' if busy else 'idle'} known-slow answers graded")
     finally:
         if hog:
@@ -143,15 +151,27 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=20, help="reference runs per phase (default 20)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--notebooks", nargs="+", metavar="NOTEBOOK",
+                        help="grade only these notebooks (default: all); the results then go to "
+                             "grader_stability_<notebooks>.md/.json")
     args = parser.parse_args()
+    everything = Course(ROOT).notebook_names()
+    only = args.notebooks or everything
+    unknown = sorted(set(only) - set(everything))
+    if unknown:
+        parser.error(f"unknown notebook(s) {unknown}; the course has {everything}")
+    slow_answers = [name for name in SLOW_ANSWERS if any(name.startswith(nb[:3]) for nb in only)]
+    stem = "grader_stability" + ("" if only == everything else "_" + "_".join(nb[:2] for nb in only))
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
         course = Course(ROOT).copy_to(Path(scratch) / "course")
         release(course)
-        write_submission(course, load_spec(course.root / "samples" / "reference.py"))
+        reference = load_spec(course.root / "samples" / "reference.py")
+        reference.damage.update({nb: "missing" for nb in everything if nb not in only})
+        write_submission(course, reference)
         expected = {}
-        for name in SLOW_ANSWERS:
+        for name in slow_answers:
             spec = load_spec(course.root / "tests" / "known_wrong" / f"{name}.py")
             (notebook,) = spec.answers
             expected[name] = [f"{notebook}:{gid}" for gid in spec.loses[notebook]]
@@ -159,15 +179,17 @@ def main() -> int:
             write_submission(course, Submission(f"slow_{name}", answers=spec.answers, damage=others))
         rules = load_rules(course)
         say = lambda line: print(f"[{time.perf_counter() - started:6.0f} s] {line}", flush=True)  # noqa: E731
-        results = {"idle": phase(course, rules, args.runs, False, say),
-                   "busy": phase(course, rules, args.runs, True, say), "expected": expected}
+        results = {"idle": phase(course, rules, args.runs, False, say, slow_answers, only),
+                   "busy": phase(course, rules, args.runs, True, say, slow_answers, only),
+                   "expected": expected}
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "grader_stability.json").write_text(json.dumps(results, indent=1))
+    (args.out / f"{stem}.json").write_text(json.dumps(results, indent=1))
     table = summarize(results)
-    header = (f"Command: `python bench/grader_stability.py --runs {args.runs}` "
+    flags = f" --notebooks {' '.join(only)}" if only != everything else ""
+    header = (f"Command: `python bench/grader_stability.py --runs {args.runs}{flags}` "
               f"({time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, "
               f"{time.perf_counter() - started:.0f} s in all)\n\n")
-    (args.out / "grader_stability.md").write_text(header + table + "\n")
+    (args.out / f"{stem}.md").write_text(header + table + "\n")
     print(header + table)
     return 0
 

@@ -38,8 +38,10 @@ import os
 import platform
 
 import matplotlib.pyplot as plt
+import numba
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import ScalarFormatter
 from threadpoolctl import threadpool_info
 
 from numba import njit, prange
@@ -47,7 +49,8 @@ from numba import njit, prange
 from accel import benchmark, gbs, gflops, skip_unfinished
 from accel.bench import pinned_threads
 from accel.grading import quiet
-from accel.machine import array_bytes_beyond_caches, last_level_cache_bytes, memory_budget_bytes
+from accel.machine import (array_bytes_beyond_caches, cache_hierarchy, last_level_cache_bytes,
+                           memory_budget_bytes)
 
 # While nbgrader grades a submission it sets NBGRADER_EXECUTION; the exploratory
 # measurements then use smaller sizes so that grading stays quick.
@@ -533,8 +536,11 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
 # be mixed in one plot. Below, the memory roof comes from a triad written as one compiled
 # parallel loop (`prange`; 3 array sweeps per triad, as in STREAM, so its count differs from
 # your two-call NumPy triad) and the compute roof from the FMA loop spread over the threads.
-# Both run once on one thread and once on all of them, so the scaling factors compare like
-# with like. (Skipped while grading: compiling parallel loops takes a few seconds.)
+# Both run on one thread, on all of them, and on the powers of two in between (1, 2, 4, ...
+# up to the number of cores numba may use), always on the same arrays, so the scaling factors
+# compare like with like. A float32 BLAS matrix product joins them (its threads are set
+# through threadpoolctl, numba's through `numba.set_num_threads`; `benchmark(threads=n)` does
+# both). (Skipped while grading: compiling parallel loops takes a few seconds.)
 
 # %%
 @njit(cache=False, parallel=True)
@@ -551,10 +557,12 @@ def parallel_fma(v, reps, a, b):
         fma_loop(v[row], reps, a, b)
 
 
-cores = os.cpu_count() or 1
+cores = min(os.cpu_count() or 1, numba.config.NUMBA_NUM_THREADS)
+thread_counts = sorted({1, cores} | {2**k for k in range(1, 16) if 2**k < cores})
 bandwidth_all = peak_all = None
+scaling = {}  # threads -> (triad GB/s, FMA GFLOP/s, BLAS GFLOP/s)
 if GRADING:  # compiling parallel loops takes seconds: skipped while grading
-    print("all-threads roofs: skipped while grading")
+    print("all-threads roofs and the thread sweep: skipped while grading")
 else:
     n_tr = array_bytes_beyond_caches(arrays=3) // 8  # float64 elements, beyond the caches
     a_tr, b_tr, c_tr = np.zeros(n_tr), np.ones(n_tr), np.ones(n_tr)
@@ -562,20 +570,98 @@ else:
     v_all = np.ones((cores, 1024), dtype=np.float32)
     f32a, f32b = np.float32(0.999), np.float32(0.001)
     parallel_fma(v_all[:, :8], 1, f32a, f32b)  # compile
-    scaling = {}
-    for threads in sorted({1, cores}):
+    a_mm = np.random.default_rng(7).standard_normal((1024, 1024)).astype(np.float32)
+    for threads in thread_counts:
         t_tr = benchmark(parallel_triad, a_tr, b_tr, c_tr, 3.0, repeat=12, min_time=0,
                          threads=threads).best
         t_fma = benchmark(parallel_fma, v_all, 4000, f32a, f32b, repeat=5, min_time=0,
                           threads=threads).best
-        scaling[threads] = (3 * n_tr * 8 / t_tr / 1e9, gflops(16 * v_all.size * 4000, t_fma))
+        t_mm = benchmark(np.matmul, a_mm, a_mm, repeat=5, threads=threads).best
+        scaling[threads] = (3 * n_tr * 8 / t_tr / 1e9, gflops(16 * v_all.size * 4000, t_fma),
+                            gflops(2 * 1024**3, t_mm))
     del a_tr, b_tr, c_tr
-    bandwidth_all, peak_all = scaling[cores]
-    for threads, (bw_t, fma_t) in scaling.items():
+    bandwidth_all, peak_all, _ = scaling[cores]
+    for threads, (bw_t, fma_t, mm_t) in scaling.items():
         print(f"{threads} thread(s): compiled triad {bw_t:6.1f} GB/s (3 sweeps counted), "
-              f"float32 FMA peak {fma_t:6.1f} GFLOP/s, ridge {fma_t / bw_t:5.2f} FLOP/byte")
+              f"float32 FMA peak {fma_t:6.1f} GFLOP/s, ridge {fma_t / bw_t:5.2f} FLOP/byte, "
+              f"BLAS matmul N=1024 {mm_t:6.1f} GFLOP/s")
     print(f"from 1 to {cores} threads: memory roof x{scaling[cores][0] / scaling[1][0]:.2f}, "
           f"compute roof x{scaling[cores][1] / scaling[1][1]:.2f}")
+
+# %% [markdown]
+# ### Speed-up against threads, and Amdahl's law
+#
+# The plot below shows each kernel's speed-up over its own one-thread rate, against the number
+# of threads, next to the ideal line (`n` threads, `n` times the speed). Each curve also gets
+# an **Amdahl fit**: Amdahl's law says that if a fraction `s` of the work is serial, `n`
+# threads give a speed-up of `1 / (s + (1 - s) / n)`. Solving it for `s` from a measured
+# speed-up `S` on `n` threads gives `s = (1/S - 1/n) / (1 - 1/n)` (the *Karp-Flatt* metric);
+# the cell fits one `s` to all points by least squares.
+#
+# The FMA loop has no serial part and touches no memory: every core brings its own FMA units,
+# so it should follow the ideal line (unless another program keeps some of your cores busy, or
+# `os.cpu_count()` counts hyper-threads, two of which share one core's FMA units). BLAS is
+# close to it for a large product. The triad is the interesting one: its code has no serial
+# part either, yet its curve flattens. One core cannot use all of the memory system: it can
+# keep only so many cache-line requests in flight at once, and each one waits for the full
+# memory latency, so one core's bandwidth is about (requests in flight x 64 bytes) / latency.
+# More cores put more requests in flight and the triad speeds up, **until the memory
+# controllers deliver all they can**; from there every extra core only waits its turn. On a
+# laptop, one or two cores may already reach that point; a server chip with many memory
+# channels needs many cores to saturate them, and its triad keeps scaling much longer. So the
+# fitted `s` of the triad is not a serial part of the code: it is Amdahl's formula used to
+# describe a shared resource, and it tells you how quickly the memory roof stops rising.
+# More cores help a memory-bound kernel only while the memory system still has bandwidth to
+# spare; after that, only moving fewer bytes (fusion, smaller dtypes, tiling) helps.
+
+# %%
+def amdahl_serial_fraction(threads, speedups):
+    """Least-squares serial fraction s of 1/S = s + (1 - s)/n over the points with n > 1,
+    clipped to [0, 1] (superlinear points would give s < 0)."""
+    n = np.asarray(threads, dtype=float)
+    inv = 1.0 / np.asarray(speedups, dtype=float)
+    keep = n > 1
+    x, y = 1 - 1 / n[keep], inv[keep] - 1 / n[keep]
+    if not keep.any():
+        return float("nan")
+    return float(np.clip(np.sum(x * y) / np.sum(x * x), 0.0, 1.0))
+
+
+with skip_unfinished():  # a kernel not written yet: one line, no traceback
+    if not scaling:
+        print("thread sweep: skipped while grading")
+    else:
+        fig_t, ax_t = plt.subplots(figsize=(6, 4))
+        n_dense = np.linspace(1, cores, 200)
+        ax_t.plot(n_dense, n_dense, color="gray", linestyle=":", label="ideal (n threads, n x)")
+        for k, (label, color) in enumerate([("triad (memory-bound)", "C0"),
+                                            ("FMA loop (compute-bound)", "C1"),
+                                            ("BLAS matmul N=1024", "C2")]):
+            rates = [scaling[t][k] for t in thread_counts]
+            speedup = [r / rates[0] for r in rates]
+            s_fit = amdahl_serial_fraction(thread_counts, speedup)
+            ax_t.plot(thread_counts, speedup, marker="o", color=color,
+                      label=f"{label}: Amdahl s = {s_fit:.2f}")
+            if cores > 1:
+                ax_t.plot(n_dense, 1 / (s_fit + (1 - s_fit) / n_dense), color=color,
+                          linestyle="--", alpha=0.6)
+            print(f"{label:<26} speed-up " + ", ".join(
+                f"{t} thr x{sp:.2f}" for t, sp in zip(thread_counts, speedup))
+                + f"; Amdahl serial fraction s = {s_fit:.2f}")
+            if min(speedup) < 0.9:
+                print(f"  {label} got slower with more threads: some of your cores are probably "
+                      f"busy with another program (a parallel loop waits for its slowest thread); "
+                      f"the fit then says nothing about the kernel")
+        if cores > 1:
+            ax_t.set_xscale("log", base=2)
+            ax_t.set_yscale("log", base=2)
+            ax_t.yaxis.set_major_formatter(ScalarFormatter())
+        ax_t.set(xlabel="threads", ylabel="speed-up over 1 thread",
+                 title=f"Strong scaling on {cores} core(s) (dashed: Amdahl fits)")
+        ax_t.set_xticks(thread_counts, [str(t) for t in thread_counts])
+        ax_t.grid(True, which="both", alpha=0.3)
+        ax_t.legend(fontsize=7)
+        plt.show()
 
 # %% [markdown]
 # ## Exercise 5 · `plot_roofline`
@@ -1003,8 +1089,11 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
 # than every cache. A kernel whose data fits in a cache sees a higher roof. The sweep below
 # reads arrays of growing size over and over with a compiled, vectorised sum (one thread), and
 # reports the read bandwidth for each *working set*. Expect plateaus, one per cache level, and
-# a drop each time the working set outgrows a level; the dashed line marks the largest cache
-# Linux reports. (Skipped while grading: it takes a few seconds.)
+# a drop each time the working set outgrows a level; the dashed lines mark the size of every
+# data cache level your system reports for one core (`accel.machine.cache_hierarchy()`: L1d,
+# L2, L3, ...). A drop often starts a little before the line: the cache also holds other data
+# (the loop's code, the page tables, other programs), and a shared last-level cache is shared.
+# (Skipped while grading: it takes a few seconds.)
 
 # %%
 @njit(cache=False, fastmath=True)
@@ -1033,7 +1122,11 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
         del big
         fig_ws, ax_ws = plt.subplots(figsize=(6, 4))
         ax_ws.plot(ws_bytes, ws_rate, marker="o")
-        ax_ws.axvline(last_level_cache_bytes(), linestyle="--", color="gray", label="largest cache")
+        for shade, cache in zip(("0.75", "0.55", "0.35", "0.15"), cache_hierarchy()):
+            name = f"L{cache['level']}{'d' if cache['type'] == 'Data' else ''}"
+            size = (f"{cache['bytes'] / 2**20:g} MiB" if cache["bytes"] >= 2**20
+                    else f"{cache['bytes'] / 2**10:g} KiB")
+            ax_ws.axvline(cache["bytes"], linestyle="--", color=shade, label=f"{name} {size}")
         ax_ws.axhline(bandwidth, linestyle=":", color="black", label="memory roof B (triad)")
         ax_ws.set_xscale("log", base=2)
         ax_ws.set_yscale("log")
@@ -1079,7 +1172,7 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
 # with a fraction `f` parallel and `n` cores, the speed-up is `1 / ((1 - f) + f / n)`). A
 # program is 90% parallel; what speed-up does it get on 8 cores? Store it in
 # `q8_amdahl_speedup`. (And a memory-bound kernel gains only what the extra cores add to the
-# memory roof: compare your one-thread and all-threads triads above.)
+# memory roof: compare your one-thread and all-threads triads, and the thread sweep above.)
 
 # %% nbgrader={"grade": false, "grade_id": "answers_roofline_intensities", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION

@@ -164,3 +164,71 @@ def test_speed_ratio_checks_a_timed_result():
     assert wrong_but_consistent.mismatch == ""  # its values tests fail; speed is judged on time
     garbage = speed_ratio(lambda x: np.random.random(1), _slow_sum, make, repeats=2, min_time=0.005)
     assert garbage.mismatch == ""  # wrong outside the timing too (uninitialised memory): values tests' job
+
+
+def _vector_fixture():
+    import math
+
+    from numba import njit
+
+    half, one = np.float32(0.5), np.float32(1.0)
+
+    @njit(cache=False, fastmath=True, error_model="numpy")
+    def rational(x_flat, out_flat):  # float32 arithmetic only: vectorises
+        for i in range(x_flat.size):
+            v = min(max(x_flat[i], np.float32(-3.0)), np.float32(3.0))
+            out_flat[i] = half * v * (one + v / (one + v * v))
+
+    @njit(cache=False)
+    def scalar_tanh(x_flat, out_flat):  # a libm call per element
+        for i in range(x_flat.size):
+            out_flat[i] = math.tanh(x_flat[i])
+
+    @njit(cache=False, fastmath=True, error_model="numpy")
+    def float64_literals(x_flat, out_flat):  # bare literals: the arithmetic is float64
+        for i in range(x_flat.size):
+            v = x_flat[i]
+            w = min(max(v, -10.0), 10.0)
+            u = 0.7978845608 * (w + 0.044715 * w * w * w)
+            u = min(max(u, -7.9), 7.9)
+            s = u * u
+            out_flat[i] = 0.5 * v * (1.0 + u * (27.0 + s) / (27.0 + 9.0 * s))
+
+    def fused_with(loop):
+        def fused(x):
+            flat = x.data.reshape(-1)
+            out = np.empty_like(flat)
+            loop(flat, out)
+            return Tensor(out.reshape(x.shape))
+        return fused
+
+    return rational, scalar_tanh, float64_literals, fused_with
+
+
+def test_check_vectorised_loop_accepts_a_simd_loop_and_refuses_the_rest():
+    from accel.grading.fusion import check_vectorised_loop
+
+    rational, scalar_tanh, float64_literals, fused_with = _vector_fixture()
+    x = np.linspace(-5, 5, 999, dtype=np.float32).reshape(27, 37)
+    assert check_vectorised_loop(rational, fused_with(rational), x) >= 4
+    with pytest.raises(AssertionError, match="calls .*tanh"):
+        check_vectorised_loop(scalar_tanh, fused_with(scalar_tanh), x)
+    with pytest.raises(AssertionError, match="no arithmetic on vectors of float32"):
+        check_vectorised_loop(float64_literals, fused_with(float64_literals), x)
+    with pytest.raises(AssertionError, match="expected a numba-compiled function"):
+        check_vectorised_loop(rational.py_func, fused_with(rational), x)
+    with pytest.raises(AssertionError, match="did not return what fused_gelu_loop writes"):
+        check_vectorised_loop(rational, lambda t: Tensor(np.tanh(t.data)), x)
+
+
+def test_llvm_ir_readers():
+    from accel.grading.fusion import float32_vector_lanes, math_calls
+
+    ir = ("%1 = fmul fast <16 x float> %a, %b\n%2 = fadd <4 x float> %c, %d\n"
+          "%3 = call fast <8 x float> @llvm.fma.v8f32(<8 x float> %x)\n"
+          "%4 = call fast <16 x float> @llvm.exp.v16f32(<16 x float> %y)\n"
+          "%5 = call float @tanhf(float %z)\n%6 = fmul double %p, %q\n")
+    assert float32_vector_lanes(ir) == 16
+    assert float32_vector_lanes("%6 = fmul fast <8 x double> %p, %q") == 0
+    assert math_calls(ir) == ["llvm.exp", "tanhf"]
+    assert math_calls("%7 = call <16 x float> @llvm.fma.v16f32(<16 x float> %x)") == []

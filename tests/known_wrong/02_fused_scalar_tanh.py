@@ -1,5 +1,6 @@
 """fused_gelu is a compiled one-pass loop that calls math.tanh: fused in memory, but the scalar
-library call keeps it from vectorising, so it is far slower than chunked NumPy (speed only)."""
+library call keeps it from vectorising (vectorisation: its compiled code calls tanh), so it is
+far slower than chunked NumPy (speed)."""
 NOTEBOOK = "02_kernel_fusion"
 ANSWERS = {"fused_gelu": '''
 @njit(cache=False)
@@ -15,4 +16,4 @@ def fused_gelu(x):
     fused_gelu_loop(flat, out)
     return Tensor(out.reshape(x.shape))
 '''}
-LOSES = ["test_fused_gelu_speed"]
+LOSES = ["test_fused_gelu_vectorised", "test_fused_gelu_speed"]
