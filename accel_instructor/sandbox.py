@@ -45,7 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 BWRAP = os.environ.get("ACCEL_BWRAP") or shutil.which("bwrap") or "/usr/bin/bwrap"
-SANDBOX_UID = 61000  # + slot: each parallel sandbox has a uid of its own (process limits count per uid)
+SANDBOX_UID = 61000  # the first sandbox uid; see sandbox_uid
+UIDS_PER_GRADER = 256  # slots (--jobs) one grading process can give distinct uids
 RESULTS = ".sandbox-results"  # in the course root; never visible inside a sandbox
 WORK = "/sandbox/work"
 SUBMISSION = "/sandbox/submission"
@@ -111,10 +112,18 @@ def _namespace_args() -> list[str]:
     return shared + ["--unshare-user", "--cap-drop", "ALL"]
 
 
+def sandbox_uid(slot: int, pid: int | None = None) -> int:
+    """The uid a sandbox runs as: one per slot AND per grading process (a Dask worker, a second
+    ``grade`` or test run on the same machine). RLIMIT_NPROC counts every process of a uid on
+    the machine, so two graders sharing uids would eat into each other's process limit."""
+    pid = os.getpid() if pid is None else pid
+    return SANDBOX_UID + (pid % 4096) * UIDS_PER_GRADER + slot % UIDS_PER_GRADER
+
+
 def _drop_privileges(slot: int) -> list[str]:
     if os.geteuid() != 0:
         return []
-    uid = str(SANDBOX_UID + slot)
+    uid = str(sandbox_uid(slot))
     return ["/usr/bin/setpriv", "--reuid", uid, "--regid", uid, "--clear-groups", "--no-new-privs",
             "--inh-caps=-all", "--bounding-set=-all", "--"]
 

@@ -53,7 +53,7 @@ def postgres_url():
     try:
         import psycopg
     except ImportError as err:
-        pytest.skip(f"no PostgreSQL driver ({err}): psycopg is in the test extra; run `make venv`")
+        pytest.skip(f"no PostgreSQL driver ({err}): psycopg is in the instructor extra; run `make venv`")
     bin_dir = _postgres_bin()
     if bin_dir is None:
         pytest.skip("no PostgreSQL server: /usr/lib/postgresql/*/bin/initdb not found; on Debian or "

@@ -105,7 +105,7 @@ def test_the_sqlite_gradebook_is_the_file_the_url_names(tmp_path, monkeypatch):
 
 
 def test_a_missing_postgresql_driver_says_what_to_install(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "psycopg", None)  # as in a Python without the test extra
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as in a Python without the instructor extra
     monkeypatch.setenv("ACCEL_DB_URL", "postgresql://grader:s3cret@127.0.0.1:9/acceleration")
     course = copy_course(tmp_path / "course", notebooks=[NOTEBOOK])
     with pytest.raises(CourseError, match=r"needs a database driver.*pip install 'psycopg\[binary\]'") as caught:

@@ -144,6 +144,15 @@ def test_jobs_get_disjoint_cores():
     assert core_slots(3, [0, 1]) == [[0], [1], [0]]  # more jobs than cores: they share
 
 
+def test_each_slot_of_each_grader_has_its_own_uid():
+    """Two graders (or Dask workers) on one machine must not share a uid: RLIMIT_NPROC counts
+    the processes of a uid machine-wide, so one grader's sandboxes would use up the other's."""
+    from accel_instructor.sandbox import SANDBOX_UID, sandbox_uid
+    uids = {sandbox_uid(slot, pid) for slot in range(4) for pid in (1234, 1235, 98765)}
+    assert len(uids) == 12
+    assert all(SANDBOX_UID <= uid < 2**31 and uid != os.getuid() for uid in uids)
+
+
 def test_no_sandbox_is_reported_loudly():
     assert ClassRun([], [], sandboxed=False).problems()[0].startswith("NOT SANDBOXED")
     assert ClassRun([], [], sandboxed=True).problems() == []
