@@ -428,7 +428,7 @@ def grade_class(course: Course, students: list[str] | None = None,
         _require_distributed()
     if not course.root.is_absolute():  # nbgrader's in-process scoring changes directory meanwhile
         course = Course(course.root.resolve())
-    students = students if students is not None else submitted_students(course)
+    students = list(dict.fromkeys(students if students is not None else submitted_students(course)))  # each once
     if not students:
         raise CourseError(f"no submissions in {course.submitted_dir}/<student>/{ASSIGNMENT}/; "
                           f"put them there (or use `collect`) and run again")

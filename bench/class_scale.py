@@ -18,6 +18,7 @@ Writes bench/results/class_scale.md and .json.
 from __future__ import annotations
 
 import argparse
+import copy
 import itertools
 import json
 import os
@@ -58,6 +59,7 @@ def class_of(n: int, notebooks: list[str]):
     for i in range(n):
         kind = next(order)
         name, spec = next(kinds[kind])
+        spec = copy.deepcopy(spec)  # the cycles hand out the same spec again: name a copy
         if spec is None:
             spec = load_spec(ROOT / "tests" / "tampering" / "t00_control.py")
         spec.student = f"s{i:03d}_{kind}"
