@@ -46,6 +46,51 @@ def format_seconds(seconds: float) -> str:
     return f"{seconds / 1e-9:.3g} ns"
 
 
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4  # glibc's mallopt parameters (malloc.h)
+_GLIBC_DEFAULT_TRIM, _GLIBC_DEFAULT_MMAP_MAX = 128 * 1024, 65536
+
+
+def _glibc_malloc_functions():
+    """(mallopt, malloc_trim) of glibc, or None elsewhere (macOS, musl, Windows)."""
+    import ctypes  # local: no module attribute of this package hands ctypes to a notebook
+
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt, malloc_trim = libc.mallopt, libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    malloc_trim.argtypes, malloc_trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return mallopt, malloc_trim
+
+
+@contextlib.contextmanager
+def steady_heap():
+    """Keep freed memory in the process during the block, so timed calls do not page-fault.
+
+    glibc returns large freed blocks to the kernel (each array over its mmap threshold is a
+    fresh mapping; the heap top is trimmed), and the next call that allocates pays one page
+    fault per 4 KiB it touches: thousands per call for a 16 MB array, which is as slow as the
+    kernel itself on a virtual machine, and falls on whichever function allocates first. Here
+    every allocation comes from the heap and nothing is trimmed, so after one warm-up call the
+    timed calls reuse memory already mapped. The defaults come back, and the memory is
+    released, at the end of the block. A no-op where glibc is not the C library.
+    """
+    functions = _glibc_malloc_functions()
+    if functions is None:
+        yield
+        return
+    mallopt, malloc_trim = functions
+    mallopt(_M_MMAP_MAX, 0)
+    mallopt(_M_TRIM_THRESHOLD, 1 << 30)
+    try:
+        yield
+    finally:
+        mallopt(_M_MMAP_MAX, _GLIBC_DEFAULT_MMAP_MAX)
+        mallopt(_M_TRIM_THRESHOLD, _GLIBC_DEFAULT_TRIM)
+        malloc_trim(0)
+
+
 @contextlib.contextmanager
 def pinned_threads(n: int | None = 1):
     """Run the block with BLAS/OpenMP pools and numba limited to ``n`` threads.
@@ -79,7 +124,7 @@ def benchmark(fn, *args, warmup: int = 1, repeat: int = 5, min_time: float = 0.0
     if repeat < 1:
         raise ValueError(f"repeat must be at least 1, got {repeat}")
     clock = time.perf_counter
-    with pinned_threads(threads):
+    with pinned_threads(threads), steady_heap():
         for _ in range(warmup):
             fn(*args, **kwargs)
         number = 1

@@ -14,18 +14,23 @@ FORBIDDEN_IN_RELEASE = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", 
                         "BEGIN MARK SCHEME")
 
 
-def solution_region(source: str) -> list[str]:
-    """The lines between ### BEGIN SOLUTION and ### END SOLUTION."""
-    inside, lines = False, []
+def _split_region(source: str, name: str) -> tuple[list[str], list[str]]:
+    """(lines inside, lines outside) the ### BEGIN/END ``name`` markers; markers dropped."""
+    inside, lines = False, ([], [])
     for line in source.splitlines():
         marker = line.strip()
-        if marker == "### BEGIN SOLUTION":
+        if marker == f"### BEGIN {name}":
             inside = True
-        elif marker == "### END SOLUTION":
+        elif marker == f"### END {name}":
             inside = False
-        elif inside:
-            lines.append(line)
+        else:
+            lines[0 if inside else 1].append(line)
     return lines
+
+
+def solution_region(source: str) -> list[str]:
+    """The lines between ### BEGIN SOLUTION and ### END SOLUTION."""
+    return _split_region(source, "SOLUTION")[0]
 
 
 def _runs_code(source: str) -> bool:
@@ -39,6 +44,28 @@ def _runs_code(source: str) -> bool:
         body = body[1:]  # the docstring
     passive = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
     return any(not isinstance(node, passive) for node in body)
+
+
+def _ends_with_a_shown_value(source: str) -> bool:
+    """True when the cell's last statement is an expression Jupyter would display (not a call,
+    and not silenced by a trailing ``;``): nbgrader reads a number shown by a test cell as its
+    partial credit, so ``ratio`` or ``x == 1`` ending a test cell can change the score."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False  # reported by execution, not here
+    if len(tree.body) < 2 or not isinstance(tree.body[-1], ast.Expr):
+        return False  # a lone expression is the docstring
+    last = tree.body[-1]
+    if isinstance(last.value, ast.Call):
+        return False  # checks return None; print shows text, not a result
+    code = [line.split("#")[0].rstrip() for line in source.splitlines()[last.end_lineno - 1:]]
+    return not any(line.endswith(";") for line in code)
+
+
+def _without_hidden_tests(source: str) -> str:
+    """The test cell as released: the ### BEGIN/END HIDDEN TESTS region removed."""
+    return "\n".join(_split_region(source, "HIDDEN TESTS")[1])
 
 
 def lint_notebook(nb, name: str) -> list[str]:
@@ -75,6 +102,13 @@ def lint_notebook(nb, name: str) -> list[str]:
                 problems.append(f"{where} ({grade_id}): open the test cell with a docstring saying what it checks")
             if not _runs_code(cell.source):
                 problems.append(f"{where} ({grade_id}): the test cell only defines things; it must run its assertions")
+            for version, text in (("", cell.source), (" (as released, hidden tests removed)",
+                                                      _without_hidden_tests(cell.source))):
+                if _ends_with_a_shown_value(text):
+                    problems.append(f"{where} ({grade_id}){version}: ends with a bare expression whose "
+                                    f"value Jupyter shows; nbgrader reads a shown number as partial "
+                                    f"credit. End with an assertion or a check, or add ';'")
+                    break
             awaiting_test = None
         elif cell.cell_type == "code" and solution:
             if awaiting_test is not None:

@@ -1,4 +1,5 @@
 """The grader's helpers must fail for the right reasons and explain themselves."""
+import sys
 import time
 
 import numpy as np
@@ -164,6 +165,42 @@ def test_speed_ratio_checks_a_timed_result():
     assert wrong_but_consistent.mismatch == ""  # its values tests fail; speed is judged on time
     garbage = speed_ratio(lambda x: np.random.random(1), _slow_sum, make, repeats=2, min_time=0.005)
     assert garbage.mismatch == ""  # wrong outside the timing too (uninitialised memory): values tests' job
+
+
+_FAULTS_IN_FIRST_COMPARISON = """
+import resource, sys
+import numpy as np
+from accel.grading import speed_ratio
+
+faults = []
+
+def allocating_kernel(x):  # a fresh 16 MB result per call, like a chunked GELU
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    out = np.empty_like(x)
+    np.multiply(x, 0.5, out=out)
+    faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+    return out
+
+make = lambda i: (np.random.default_rng(i + 5).standard_normal(4_000_037, dtype=np.float32),)
+speed_ratio(allocating_kernel, lambda x: x * np.float32(0.5), make, repeats=5, min_time=0.0)
+print(" ".join(map(str, faults)))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="page-fault counts are read on Linux")
+def test_timed_calls_do_not_page_fault_in_a_fresh_process():
+    """The first comparison in a kernel once timed the grader's chunked GELU 6x too slow: each
+    round's arrays were kept until the end, the heap grew, and every call of one function paid
+    ~1,500 page faults. After the warm-up round, timed calls must reuse mapped memory."""
+    import subprocess
+    out = subprocess.run([sys.executable, "-c", _FAULTS_IN_FIRST_COMPARISON], check=True,
+                         capture_output=True, text=True).stdout
+    faults = [int(f) for f in out.split()]
+    # calls: the warm-up round (timed call, then its check), then per round one timed call and
+    # one check call; a 16 MB result is 3,900 fresh pages, so 100 means memory was reused
+    warmup, timed = faults[:2], faults[2::2]
+    assert len(timed) == 5, faults
+    assert max(timed) < 100, f"page faults per timed call after the warm-up: {timed} (warm-up {warmup})"
 
 
 def _vector_fixture():

@@ -29,6 +29,13 @@ def _cell(source, **meta):
     ([_cell('"""x."""\nassert 1', grade=True, grade_id="dup", points=1, locked=True, solution=False),
       _cell('"""x."""\nassert 1', grade=True, grade_id="dup", points=1, locked=True, solution=False)],
      "already used"),
+    ([_cell('"""x."""\nratio = 0.5\nratio', grade=True, grade_id="test_bare", points=1, locked=True,
+            solution=False)],
+     "partial credit"),
+    ([_cell('"""x."""\nassert 1\n### BEGIN HIDDEN TESTS\nassert 2\n### END HIDDEN TESTS\n'
+            'ok = 1\nok == 1', grade=True, grade_id="test_bare_visible", points=1, locked=True,
+            solution=False)],
+     "partial credit"),
 ])
 def test_lint_catches_each_defect(cells, complaint):
     nb = nbformat.v4.new_notebook(cells=cells)
@@ -40,3 +47,10 @@ def test_lint_requires_schema_version_3():
     cell = _cell('"""x."""\nassert 1', grade=True, grade_id="test_c", points=1, locked=True, solution=False)
     cell.metadata["nbgrader"]["schema_version"] = 1
     assert any("schema_version" in p for p in lint_notebook(nbformat.v4.new_notebook(cells=[cell]), "x"))
+
+
+@pytest.mark.parametrize("ending", ["check(ratio)", "ratio;", "ratio;  # silenced", "assert ratio"])
+def test_lint_accepts_test_cells_that_show_no_value(ending):
+    cell = _cell(f'"""x."""\nratio = 0.5\n{ending}', grade=True, grade_id="test_ok", points=1,
+                 locked=True, solution=False)
+    assert lint_notebook(nbformat.v4.new_notebook(cells=[cell]), "x") == []

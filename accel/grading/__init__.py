@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..bench import pinned_threads
+from ..bench import pinned_threads, steady_heap
 from ..tensor import Tensor
 
 
@@ -212,55 +212,70 @@ def speed_ratio(candidate, baseline, make_args, *, repeats: int = 5, warmup: int
     arguments, alternating which goes first; the best round of each is kept. Thread pools are
     pinned (``threads``) so the ratio does not depend on what else the machine is doing.
 
-    The last timed result of the candidate in each round is checked, after all the timing,
+    The last timed result of the candidate in each round is checked, after that round's timing,
     against the candidate itself run again on a copy of the same arguments, with the baseline as
     arbiter: when the kernel alone gives the baseline's answer but its timed call returned
     something else, that is recorded in ``mismatch`` and :func:`require_speedup` fails (no speed
     credit for results a timed call did not compute). A kernel that is simply wrong is left to
     its values tests (one mistake costs only its own points); so a kernel that answers every
     call of a given shape from a cache is not caught here, its values tests are.
+
+    Memory stays at one steady state (:func:`~accel.bench.steady_heap`): the warm-up is a
+    whole untimed round, each round's check is done and its arrays freed before the next round,
+    and freed memory is kept mapped. Before, every round's arrays were kept for a check at the
+    end, the heap grew during the timing, and whichever function touched the new pages paid
+    thousands of page faults per call: the grader's chunked GELU was timed at 33 ms instead of
+    5 ms in the first comparison of a process, and a wrong answer passed its speed test.
     """
     __tracebackhide__ = True  # IPython then shows the message, not this helper
-    clock = time.perf_counter
     best_candidate = best_baseline = float("inf")
-    mismatch, checks = "", []
-    with pinned_threads(threads), quiet():
-        for i in range(warmup):
-            args = make_args(-1 - i)
-            candidate(*args)
-            baseline(*args)
-        gc_was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            for i in range(repeats):
-                args = make_args(i)
-                pair = [(candidate, "c"), (baseline, "b")]
-                if i % 2:
-                    pair.reverse()
-                for fn, tag in pair:
-                    seconds, (before, outcome) = _best_time(fn, args, clock, min_time, first=i * 7919)
-                    if tag == "c":
-                        best_candidate = min(best_candidate, seconds)
-                        checks.append((i, before, outcome))
-                    else:
-                        best_baseline = min(best_baseline, seconds)
-        finally:
-            if gc_was_enabled:
-                gc.enable()
-        for i, before, outcome in checks:  # after the timing: the candidate alone, same inputs
-            reference = _copy_of(before)
-            expected = _outcome(baseline(*reference), reference)
-            time.sleep(0.02)  # apart from the timing: no "called again at once" shortcut applies
-            again = _outcome(candidate(*before), before)
-            # flagged only when the kernel is right on its own (it agrees with the baseline on
-            # these inputs) but its timed call returned something else: a wrong kernel loses its
-            # values tests, not its speed test too
-            if not _same(outcome, again) and _same(again, expected):
-                mismatch = (f"in round {i + 1}, a timed call returned something other than the "
-                            f"same kernel returns for the same inputs outside the timing; every "
-                            f"timed call must compute its result (no caching, no shortcuts while timed)")
-                break
+    mismatch = ""
+    with pinned_threads(threads), steady_heap(), quiet():
+        for i in range(warmup):  # untimed: a whole round, so the heap reaches its steady size
+            _timed_round(candidate, baseline, make_args(-1 - i), -1 - i, 0.0)
+        for i in range(repeats):
+            c_seconds, b_seconds, problem = _timed_round(candidate, baseline, make_args(i), i,
+                                                         min_time)
+            best_candidate, best_baseline = min(best_candidate, c_seconds), min(best_baseline, b_seconds)
+            mismatch = mismatch or problem
     return SpeedRatio(best_baseline, best_candidate, mismatch)
+
+
+def _timed_round(candidate, baseline, args, i: int, min_time: float):
+    """One round: both functions timed on copies of ``args`` (which goes first alternates), then
+    the candidate's last timed result checked. Returns (candidate s, baseline s, mismatch)."""
+    seconds, checked = {}, None
+    order = (("c", candidate), ("b", baseline))
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for tag, fn in order if i % 2 == 0 else order[::-1]:
+            seconds[tag], last = _best_time(fn, args, time.perf_counter, min_time, first=i * 7919)
+            if tag == "c":
+                checked = last
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    before, outcome = checked
+    return seconds["c"], seconds["b"], _timed_result_mismatch(candidate, baseline, before,
+                                                                 outcome, i)
+
+
+def _timed_result_mismatch(candidate, baseline, before, outcome, round_index: int) -> str:
+    """Why a timed call's ``outcome`` cannot be credited, or "" when it can: the candidate run
+    alone on a copy of the same inputs, with the baseline as arbiter."""
+    reference = _copy_of(before)
+    expected = _outcome(baseline(*reference), reference)
+    time.sleep(0.02)  # apart from the timing: no "called again at once" shortcut applies
+    again = _outcome(candidate(*before), before)
+    # flagged only when the kernel is right on its own (it agrees with the baseline on these
+    # inputs) but its timed call returned something else: a wrong kernel loses its values
+    # tests, not its speed test too
+    if not _same(outcome, again) and _same(again, expected):
+        return (f"in round {round_index + 1}, a timed call returned something other than the "
+                f"same kernel returns for the same inputs outside the timing; every timed call "
+                f"must compute its result (no caching, no shortcuts while timed)")
+    return ""
 
 
 def _log_ratio(what: str, ratio: float, threshold) -> None:
