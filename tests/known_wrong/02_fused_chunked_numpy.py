@@ -1,8 +1,8 @@
 """fused_gelu is chunked NumPy again, eight steps instead of nine (fused in memory: right
 values, dtype and memory), with fused_gelu_loop left unwritten: not the compiled, vectorised
-loop the exercise asks for (vectorisation), and only about 1.3x the grader's chunked GELU, below
-the 2x threshold (speed; it would pass a threshold below 1.3x, which is why the vectorisation
-test exists)."""
+loop the exercise asks for (vectorisation), and only about 1.1x the grader's chunked GELU once both are
+timed without page faults, below the 2x threshold (speed; it would pass a threshold near 1x,
+which is why the vectorisation test exists)."""
 NOTEBOOK = "02_kernel_fusion"
 ANSWERS = {"fused_gelu": '''
 @njit(cache=False, fastmath=True, error_model="numpy")
