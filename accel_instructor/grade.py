@@ -444,7 +444,7 @@ def grade_class(course: Course, students: list[str] | None = None,
                               f"first") from None
     if jobs < 1:
         raise CourseError(f"--jobs must be at least 1, got {jobs}")
-    from .sandbox import Limits, SandboxError, check_available, tree_digest
+    from .sandbox import Limits, SandboxError, check_available, confinement, tree_digest
     if scheduler and not sandbox:
         raise CourseError("--scheduler runs students in sandboxes on the workers; it cannot be "
                           "combined with --no-sandbox")
@@ -461,6 +461,8 @@ def grade_class(course: Course, students: list[str] | None = None,
     watched = tripwire_paths(course)
     baseline = tree_digest(watched)
     limits = Limits(memory_bytes=memory_bytes)
+    if sandbox and not scheduler:  # say whether the machine gives cgroups or only rlimits apply
+        log(f"sandbox limits: {confinement(limits)}")
     results = course.root / RESULTS_DIR
     shutil.rmtree(results, ignore_errors=True)
     slots = core_slots(jobs)

@@ -14,8 +14,12 @@ Inside the sandbox:
   ``submitted/``, ``autograded/`` or other students. The student's own intake-checked notebooks
   are mounted read-only (``/sandbox/submission``, for notebook 04's sibling loader); the notebook
   runs in ``/sandbox/work``, a size-limited tmpfs that disappears with the sandbox;
-* limits on address space, CPU seconds, file size, open files and processes (setrlimit, plus a
-  ``pids`` cgroup when the machine offers one), bytes of output per cell, and a wall-clock cap;
+* limits on address space, CPU seconds, file size, open files and processes (setrlimit), a sized
+  ``/dev/shm``, bytes of output per cell, and a wall-clock cap; where the machine lets us make
+  cgroups (v1 or v2, as root), the sandbox's processes, its memory (RAM and swap of all its
+  processes and tmpfs files together: an OOM kill is the student's memory limit) and its cores
+  (a cpuset, which ``sched_setaffinity`` from inside cannot widen) are limited as a whole too
+  (:class:`Cgroup`; the grading log says which apply);
 * threads pinned to the cores this sandbox was given (``--jobs``), BLAS/numba threads to match.
 
 All of one student's notebooks run in one sandbox, one after the other, each with a fresh
@@ -297,6 +301,16 @@ class Cgroup:
                  else "cores set by affinity only (a process inside can widen them)")
         notes = f"; {'; '.join(self.notes)}" if self.notes else ""
         return f"{memory}; {cores}{notes}"
+
+
+def confinement(limits: Limits = Limits()) -> str:
+    """What limits this machine gives a sandbox (one line for the grading log): a probe group is
+    made and removed at once."""
+    group = Cgroup.create(f"accel-probe-{os.getpid()}", limits, sorted(os.sched_getaffinity(0))[:1])
+    try:
+        return group.describe()
+    finally:
+        group.remove()
 
 
 def _cpu_list(cores: list[int]) -> str:

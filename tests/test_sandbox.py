@@ -295,3 +295,82 @@ def test_the_runner_records_errors_as_nbgrader_execute_does():
         runner.on_cell_executed(cell=ours, execute_reply=reply)
         Execute().on_cell_executed(cell=theirs, execute_reply=reply)
         assert ours.outputs == theirs.outputs and len(ours.outputs) == 1
+
+
+# ------------------------------------------------------------------------------------------------
+# limits of the whole sandbox: /dev/shm, memory across processes, cores (cgroups where offered)
+# ------------------------------------------------------------------------------------------------
+
+def _cgroup_offers(controller):
+    group = sandbox.Cgroup.create(f"accel-probe-{os.getpid()}", Limits(), [0])
+    try:
+        return controller in group.groups
+    finally:
+        group.remove()
+
+
+SHM_AND_CORES = _code_nb(
+    # four files of 6 MiB, each under the file-size rlimit: only the tmpfs's own size stops them
+    "written = 0\ntry:\n    for i in range(4):\n        open(f'/dev/shm/fill{i}', 'wb').write(b'x' * (6 << 20))\n"
+    "        written += 1\n    print('shm all written', written)\nexcept OSError as err:\n"
+    "    print('shm stopped after', written, 'files:', err.strerror)",
+    "import os, time\nos.sched_setaffinity(0, {0, 1})\nprint('affinity', sorted(os.sched_getaffinity(0)))\n"
+    "seen, end = set(), time.time() + 1\nwhile time.time() < end:\n"
+    "    seen.add(int(open('/proc/self/stat').read().rsplit(')', 1)[1].split()[36]))\nprint('ran on', sorted(seen))")
+
+
+@pytest.fixture(scope="module")
+def shm_and_cores_run(tmp_path_factory):
+    return execute_in_sandbox(SHM_AND_CORES, "limits", tmp_path_factory.mktemp("limits"), cores=[0],
+                              limits=Limits(shm_bytes=16 << 20), cell_timeout=60, wall_seconds=120)
+
+
+@pytest.mark.nbgrader
+def test_dev_shm_has_a_size(shm_and_cores_run):
+    assert shm_and_cores_run.status == "ok", shm_and_cores_run.status
+    assert "shm stopped after 2 files: No space left on device" in _printed(shm_and_cores_run)
+
+
+@pytest.mark.nbgrader
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2 or not {0, 1} <= os.sched_getaffinity(0),
+                    reason="needs cores 0 and 1")
+def test_a_sandbox_cannot_widen_its_cores(shm_and_cores_run):
+    """Given core 0, a sandbox that asks for cores 0 and 1 keeps core 0 only (a cpuset cgroup):
+    affinity alone could be widened from inside and steal a neighbour's core."""
+    if not _cgroup_offers("cpuset"):
+        pytest.skip("no writable cpuset cgroup here: cores are set by affinity only (the report says so)")
+    printed = _printed(shm_and_cores_run)
+    assert "affinity [0]" in printed and "ran on [0]" in printed, printed
+
+
+TWO_PROCESSES = _code_nb(
+    # each process touches at most 450 MiB (under the 2 GiB per-process rlimit); together they pass
+    # 512 MiB; the kernel holds more, so the OOM killer takes it
+    "import subprocess, sys\nchild = subprocess.Popen([sys.executable, '-c', \"b = b'x' * (200 << 20); "
+    "print('child has it', flush=True); import time; time.sleep(60)\"], stdout=subprocess.PIPE, text=True)\n"
+    "print(child.stdout.readline().strip())",
+    "mine = b'x' * (450 << 20)\nimport time; time.sleep(0.5)\n"
+    "print('both alive' if child.poll() is None else f'child ended {child.poll()}')")
+
+
+@pytest.mark.nbgrader
+def test_memory_is_limited_per_sandbox_not_per_process(tmp_path):
+    """Two processes, each under the per-process address-space limit, together over the
+    sandbox's memory: the memory cgroup kills one, and a kernel so killed is reported as the
+    student's memory limit. The same notebook with room for both keeps both (the control)."""
+    if not _cgroup_offers("memory"):
+        pytest.skip("no writable memory cgroup here: memory is limited per process only (the report says so)")
+    limited = Limits(memory_bytes=2 << 30, sandbox_memory_bytes=512 << 20)
+    roomy = Limits(memory_bytes=2 << 30, sandbox_memory_bytes=2 << 30)
+    runs = {name: execute_in_sandbox(TWO_PROCESSES, name, tmp_path, limits=limits, cell_timeout=60, wall_seconds=120)
+            for name, limits in (("limited", limited), ("roomy", roomy))}
+    assert runs["roomy"].status == "ok" and "both alive" in _printed(runs["roomy"]), runs["roomy"]
+    run = runs["limited"]
+    assert "both alive" not in _printed(run)
+    assert run.status.startswith("execution stopped: the notebook used more than its memory limit (512 MiB"), run.status
+
+
+def test_the_report_says_which_limits_apply():
+    group = sandbox.Cgroup(version=1, notes=["no memory cgroup (not root)"])
+    line = group.describe()
+    assert "memory limited per process only" in line and "affinity only" in line and "not root" in line
