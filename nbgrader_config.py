@@ -43,7 +43,19 @@ c.Execute.timeout = settings.cell_timeout_seconds
 c.Execute.interrupt_on_timeout = True
 
 # Graded in a sandbox (accel_instructor.grade, accel_instructor.sandbox): nbgrader runs no learner code itself; it
-# takes the outputs the sandbox returned and scores them (the rest of its autograde steps as usual).
+# takes the outputs the sandbox returned (already reduced to safe types: accel_instructor.outputs)
+# and scores them (the rest of its autograde steps as usual). Unsandboxed (--no-sandbox), the
+# outputs nbgrader's Execute gathered are reduced the same way before anything stores them.
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute",
+    "accel_instructor.nbgrader_ext.SafeOutputs",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 if os.environ.get("ACCEL_SANDBOX_RESULTS"):
     c.Autograde.autograde_preprocessors = [
         "accel_instructor.nbgrader_ext.ReplayExecution",
@@ -54,6 +66,13 @@ if os.environ.get("ACCEL_SANDBOX_RESULTS"):
         "nbgrader.preprocessors.AssignLatePenalties",
         "nbgrader.preprocessors.CheckCellMetadata",
     ]
+
+# Formgrader and feedback render a learner's notebook: its HTML outputs and its Markdown answers
+# (which may hold raw HTML) are sanitised there too, so no script of theirs runs in the
+# instructor's Jupyter session or a student's feedback page.
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.filters = {"markdown2html": "accel_instructor.outputs.markdown_to_safe_html",
+                          "clean_html": "accel_instructor.outputs.safe_html"}  # nh3, as for stored outputs
 
 # Feedback must not show hidden tests (nbgrader shows them by default).
 c.GenerateFeedback.preprocessors = [

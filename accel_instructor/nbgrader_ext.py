@@ -13,6 +13,20 @@ class RemoveJupytextMetadata(NbGraderPreprocessor):
         return nb, resources
 
 
+class SafeOutputs(NbGraderPreprocessor):
+    """After executing (unsandboxed, --no-sandbox): every output reduced to types that cannot
+    run script in formgrader or feedback, as the sandbox's results are
+    (accel_instructor.outputs)."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code":
+            from nbformat import from_dict
+
+            from .outputs import safe_outputs
+            cell.outputs = [from_dict(o) for o in safe_outputs(cell.get("outputs", []))]
+        return cell, resources
+
+
 class HideTestTracebacks(NbGraderPreprocessor):
     """In feedback, reduce an error in a graded test cell to its one-line message.
 

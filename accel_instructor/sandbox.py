@@ -48,6 +48,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .outputs import safe_outputs
+
 BWRAP = os.environ.get("ACCEL_BWRAP")  # an explicit bwrap: the only one tried when set
 SANDBOX_UID = 61000  # the first sandbox uid; see sandbox_uid
 UIDS_PER_GRADER = 256  # slots (--jobs) one grading process can give distinct uids
@@ -502,8 +504,9 @@ def _code_cells(nb: dict) -> list[dict]:
 def outputs_from_result(raw: bytes, sent: dict) -> tuple[list, str]:
     """The per-cell outputs in a sandbox's result, checked against the notebook that was sent.
 
-    Only outputs and execution counts are taken; everything else (sources, metadata, points)
-    stays the trusted side's. A result that does not fit is dropped whole (no cell counts as run).
+    Only outputs and execution counts are taken, the outputs reduced to types that cannot run
+    script (:func:`accel_instructor.outputs.safe_outputs`); everything else (sources, metadata,
+    points) stays the trusted side's. A result that does not fit is dropped whole (no cell counts as run).
     """
     if not raw:
         return [], "no result came back"
@@ -528,7 +531,7 @@ def outputs_from_result(raw: bytes, sent: dict) -> tuple[list, str]:
             nbformat.validate(nbformat.v4.new_notebook(cells=[probe]))
         except Exception:  # noqa: BLE001 - any schema problem drops the result the same way
             return [], "result has outputs that are not valid notebook outputs; dropped"
-        checked.append({"id": cell.get("id"), "execution_count": count, "outputs": outputs})
+        checked.append({"id": cell.get("id"), "execution_count": count, "outputs": safe_outputs(outputs)})
     note = result.get("status") if isinstance(result.get("status"), str) else ""
     return checked, ("ok" if note == "ok" else f"execution stopped: {note[:200]}")
 
