@@ -46,9 +46,8 @@ c.Execute.interrupt_on_timeout = True
 # takes the outputs the sandbox returned (already reduced to safe types: accel_instructor.outputs)
 # and scores them (the rest of its autograde steps as usual). Unsandboxed (--no-sandbox), the
 # outputs nbgrader's Execute gathered are reduced the same way before anything stores them.
-c.Autograde.autograde_preprocessors = [
-    "nbgrader.preprocessors.Execute",
-    "accel_instructor.nbgrader_ext.SafeOutputs",
+# nbgrader's own steps after executing, as in its default list
+SCORING = [
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -57,15 +56,10 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 if os.environ.get("ACCEL_SANDBOX_RESULTS"):
-    c.Autograde.autograde_preprocessors = [
-        "accel_instructor.nbgrader_ext.ReplayExecution",
-        "nbgrader.preprocessors.IgnorePattern",
-        "nbconvert.preprocessors.ClearMetadataPreprocessor",
-        "nbgrader.preprocessors.LimitOutput",
-        "nbgrader.preprocessors.SaveAutoGrades",
-        "nbgrader.preprocessors.AssignLatePenalties",
-        "nbgrader.preprocessors.CheckCellMetadata",
-    ]
+    c.Autograde.autograde_preprocessors = ["accel_instructor.nbgrader_ext.ReplayExecution", *SCORING]
+else:
+    c.Autograde.autograde_preprocessors = ["nbgrader.preprocessors.Execute",
+                                           "accel_instructor.nbgrader_ext.SafeOutputs", *SCORING]
 
 # Formgrader and feedback render a learner's notebook: its HTML outputs and its Markdown answers
 # (which may hold raw HTML) are sanitised there too, so no script of theirs runs in the
