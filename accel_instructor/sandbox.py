@@ -218,6 +218,7 @@ def bwrap_argv(bwrap: str, submission: Path, slot: int, limits: Limits, cores: l
 
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+SWAP_LIMITS = {"memory.memsw.limit_in_bytes", "memory.swap.max"}  # absent without swap accounting
 
 
 @dataclass
@@ -348,13 +349,12 @@ def _make_group(controller: str, version: int, name: str, settings: dict) -> tup
     try:
         group.mkdir(exist_ok=True)
         for key, value in settings.items():
+            if key in SWAP_LIMITS and not (group / key).exists():
+                continue  # no swap accounting in this kernel: RAM is limited, swap is not
             if value is None:
                 value = (parent / key).read_text().strip()
             (group / key).write_text(value)
     except OSError as err:
-        if not (group / "memory.memsw.limit_in_bytes").exists() and "memory.memsw.limit_in_bytes" in settings \
-                and (group / "memory.limit_in_bytes").exists():
-            return group, ""  # no swap accounting in this kernel: RAM is limited, swap is not
         try:
             group.rmdir()
         except OSError:
