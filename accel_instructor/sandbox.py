@@ -132,7 +132,7 @@ def check_available() -> str:
         "(requirements-dev.lock); or install the system's (Debian/Ubuntu: `sudo apt-get install -y "
         "bubblewrap`); or set ACCEL_BWRAP to a bwrap's path. A bwrap that exists but cannot create "
         "a sandbox needs user namespaces (allowed by the kernel, e.g. sysctl "
-        "kernel.unprivileged_userns_clone=1, by AppArmor on Ubuntu 24.04 and later, where the "
+        "kernel.unprivileged_userns_clone=1, by AppArmor on Ubuntu 23.10 and later, where the "
         "system's bwrap has a profile and a bwrap elsewhere does not, and by a container's seccomp "
         "policy), or grading as root. Only where none of that is possible, grade with --no-sandbox "
         "(learner code then runs as you, unconfined).")
@@ -198,7 +198,8 @@ def bwrap_argv(bwrap: str, submission: Path, slot: int, limits: Limits, cores: l
                 argv += ["--perms", "0755", "--dir", str(folder)]
                 made.add(folder)
         argv += ["--ro-bind", str(root), str(root)]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(limits.shm_bytes), "--perms", "1777", "--tmpfs", "/dev/shm",  # numba's locks
+    argv += ["--proc", "/proc", "--dev", "/dev",
+             "--size", str(limits.shm_bytes), "--perms", "1777", "--tmpfs", "/dev/shm",  # numba's locks
              "--perms", "0755", "--dir", "/sandbox",
              "--size", str(limits.tmpfs_bytes), "--perms", "1777", "--tmpfs", WORK,
              "--ro-bind", str(submission), SUBMISSION,

@@ -137,6 +137,19 @@ def test_markdown_answers_render_without_script():
     assert "<strong>answer</strong>" in html and not any(m in html.lower() for m in SCRIPTS), html
 
 
+def _course_config():
+    """The course's nbgrader_config.py, as nbgrader loads it (not while replaying sandbox results)."""
+    from traitlets.config import Config
+
+    from conftest import ROOT
+    config = Config()
+    namespace = {"get_config": lambda: config, "__file__": str(ROOT / "nbgrader_config.py")}
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("ACCEL_SANDBOX_RESULTS", raising=False)
+        exec(compile((ROOT / "nbgrader_config.py").read_text(), "nbgrader_config.py", "exec"), namespace)
+    return config
+
+
 @pytest.mark.parametrize("template", ["formgrade", "feedback", "classic", "lab"])
 def test_formgrader_and_feedback_render_sanitised(template):
     """The course's nbgrader_config.py makes nbconvert's HTMLExporter (formgrader's, feedback's)
@@ -144,12 +157,7 @@ def test_formgrader_and_feedback_render_sanitised(template):
     that never went through the sandbox's reduction; harmless HTML still renders as HTML."""
     from nbconvert.exporters import HTMLExporter
     from nbgrader.server_extensions.formgrader import handlers
-    from traitlets.config import Config
-
-    from conftest import ROOT
-    config = Config()
-    namespace = {"get_config": lambda: config, "__file__": str(ROOT / "nbgrader_config.py")}
-    exec(compile((ROOT / "nbgrader_config.py").read_text(), "nbgrader_config.py", "exec"), namespace)
+    config = _course_config()
     config.HTMLExporter.template_name = template
     config.HTMLExporter.extra_template_basedirs = [handlers.template_path]  # as nbgrader sets them
     config.HTMLExporter.extra_template_paths = [os.path.join(os.path.dirname(handlers.__file__), "static",
@@ -168,3 +176,21 @@ def test_formgrader_and_feedback_render_sanitised(template):
     for bad in ("<script>alert", "alert(3)", "alert(4)", "onerror"):
         assert bad not in html, (template, bad)
     assert "<p><i>kept</i></p>" in html and "<h2>My answer" in html and "It is <img" in html, template
+
+
+def test_unsandboxed_autograde_reduces_outputs_too():
+    """--no-sandbox: nbgrader's Execute gathers the outputs, and SafeOutputs, right after it in
+    nbgrader_config.py's autograde list, reduces them before anything stores them."""
+    from accel_instructor.nbgrader_ext import SafeOutputs
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[
+        nbformat.v4.new_output("display_data", data={"text/html": "<script>alert(1)</script><i>ok</i>",
+                                                     "application/javascript": "alert(2)"}),
+        nbformat.v4.new_output("stream", name="stdout", text="printed")])])
+    nb, _ = SafeOutputs().preprocess(nb, {})
+    assert nb.cells[0].outputs[0].data["text/html"] == "<i>ok</i>"
+    assert "application/javascript" not in nb.cells[0].outputs[0].data
+    assert nb.cells[0].outputs[1].text == "printed"
+    nbformat.validate(nb)
+    config = _course_config()
+    steps = list(config.Autograde.autograde_preprocessors)
+    assert steps[:2] == ["nbgrader.preprocessors.Execute", "accel_instructor.nbgrader_ext.SafeOutputs"], steps
