@@ -684,8 +684,8 @@ def grade_class(course: Course, students: list[str] | None = None,
                 notes, fault = [], f"{where} failed ({type(err).__name__}: {str(err)[:160]})"
             if fault:
                 finished(student, StudentRun(student, GRADER_ERROR, time.perf_counter() - started[student],
-                                             [f"{GRADER_ERROR} ({fault}); nothing was recorded for them: "
-                                              f"fix the cause and run grade again"]))
+                                             [f"{fault}; nothing was recorded for them: fix the cause "
+                                              f"and run grade again"]))
             else:
                 score(student, notes_of.pop(student) + notes)
     _feedback(course, [s for s in students if runs[s].status != GRADER_ERROR], runs)
