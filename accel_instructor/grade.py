@@ -537,6 +537,7 @@ def preflight(course: Course, submit, checked: bool) -> None:
             scored = copy.deepcopy(nb)
             merge_outputs(scored, result)
             test = scored.cells[1]
+            test.outputs = [nbformat.from_dict(o) for o in test.outputs]  # as ReplayExecution hands them on
             points, _ = determine_grade(test)
             if points != 1:
                 shown = " ".join(str(o.get("evalue") or o.get("text") or "") for o in test.outputs)[:240]

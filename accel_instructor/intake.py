@@ -123,11 +123,17 @@ def sanitize(nb, rules: NotebookRules, student: str) -> tuple[object, list[Findi
 
 def read_notebook(path: Path):
     """The notebook at ``path``, or the reason it cannot be graded."""
+    if not path.is_file():
+        return None, "not a file (a folder named like the notebook?); scored 0"
     try:
         text = path.read_text(encoding="utf-8")
         json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         return None, f"not a valid notebook file (JSON error: {str(err)[:80]}); scored 0"
+    except RecursionError:
+        return None, "not a valid notebook file (JSON nested too deeply to read); scored 0"
+    except Exception as err:  # noqa: BLE001 - whatever it is, it is this notebook's problem alone
+        return None, f"not a readable notebook file ({type(err).__name__}: {str(err)[:80]}); scored 0"
     try:
         nb = nbformat.reads(text, as_version=4)
         nbformat.validate(nb)
@@ -158,19 +164,25 @@ def stage_student(course: Course, student: str, rules: dict[str, NotebookRules])
         if name not in present:
             findings.append(Finding(student, name, "notebook missing; scored 0"))
             continue
-        nb, problem = read_notebook(present[name])
-        if nb is None:
-            findings.append(Finding(student, name, problem))
-            continue
-        graded_ids = {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}
-        if not graded_ids & nb_rules.grade_ids:
-            findings.append(Finding(student, name, "none of its graded cells belong to this notebook "
-                                                   "(a file from another assignment?); scored 0"))
-            continue
-        nb, notes = sanitize(nb, nb_rules, student)
-        findings += notes
-        nbformat.write(nb, dest / f"{name}.ipynb")
+        try:
+            findings += _stage_notebook(present[name], nb_rules, student, dest / f"{name}.ipynb")
+        except Exception as err:  # noqa: BLE001 - one unreadable notebook never stops the class
+            findings.append(Finding(student, name, f"could not be read ({type(err).__name__}: "
+                                                   f"{str(err)[:80]}); scored 0"))
     return findings
+
+
+def _stage_notebook(path: Path, nb_rules: NotebookRules, student: str, dest: Path) -> list[Finding]:
+    nb, problem = read_notebook(path)
+    if nb is None:
+        return [Finding(student, nb_rules.name, problem)]
+    graded_ids = {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}
+    if not graded_ids & nb_rules.grade_ids:
+        return [Finding(student, nb_rules.name, "none of its graded cells belong to this notebook "
+                                                "(a file from another assignment?); scored 0")]
+    nb, notes = sanitize(nb, nb_rules, student)
+    nbformat.write(nb, dest)
+    return notes
 
 
 def load_rules(course: Course) -> dict[str, NotebookRules]:
