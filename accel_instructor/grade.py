@@ -33,7 +33,7 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from . import settings
 from .course import ASSIGNMENT, SETTINGS, Course, CourseError, NbgraderTimeout
-from .intake import STAGED, Finding, load_rules, stage_student
+from .intake import STAGED, Finding, load_rules, not_gradable, stage_student
 
 DEFAULT_CAP_SECONDS = SETTINGS.cap_seconds  # one whole submission; each cell also has a timeout
 DEFAULT_MEMORY_BYTES = SETTINGS.memory_bytes  # address-space limit of the grading kernel
@@ -668,6 +668,11 @@ def grade_class(course: Course, students: list[str] | None = None,
             staged = course.root / STAGED / student / ASSIGNMENT
             staged.mkdir(parents=True, exist_ok=True)
             for notebook in sorted(p.stem for p in staged.glob("*.ipynb")):
+                reason = not_gradable(staged / f"{notebook}.ipynb")
+                if reason:  # scored 0 without running: no result but this one
+                    (results / student).mkdir(parents=True, exist_ok=True)
+                    (results / student / f"{notebook}.json").write_text(json.dumps({"status": reason, "cells": []}))
+                    continue
                 try:
                     prepared[notebook] = prepare_notebook(course, student, notebook)
                 except Exception as err:  # noqa: BLE001 - nbgrader refuses it; so does the scoring step
