@@ -58,7 +58,7 @@ def catalogue(tmp_path_factory):
     old = os.environ.get("ACCEL_CELL_TIMEOUT")
     os.environ["ACCEL_CELL_TIMEOUT"] = "15"
     try:
-        run = grade_class(course, sorted(specs), cap_seconds=240, log=lambda *_: None)
+        run = grade_class(course, sorted(specs), cap_seconds=240, jobs=2, log=lambda *_: None)
     finally:
         os.environ.pop("ACCEL_CELL_TIMEOUT") if old is None else os.environ.__setitem__("ACCEL_CELL_TIMEOUT", old)
     save_run(course, run)

@@ -171,6 +171,7 @@ def _printed(run):
     return "".join(o.get("text", "") for c in run.cells for o in c["outputs"])
 
 
+@pytest.mark.slow  # five real sandboxes, about 20 s
 def test_one_sandbox_per_student_keeps_notebooks_apart(tmp_path):
     """All of a student's notebooks share one sandbox, yet each starts as in a new one (no file,
     no process left by the one before), and one that kills the runner or reaches its cap costs
