@@ -45,4 +45,4 @@ grade: $(STAMP)  ## autograde everything in submitted/
 	$(PY) -m accel_instructor grade
 
 clean:  ## remove grading state (keeps .venv, source/ and release/)
-	rm -rf submitted autograded/*/ feedback gradebook.db grades.csv reports
+	rm -rf submitted autograded/*/ feedback gradebook.db grades.csv reports .grading-state.json

@@ -572,7 +572,7 @@ def grade_class(course: Course, students: list[str] | None = None,
         raise CourseError(f"no gradebook at {db_file} yet: run `python -m accel_instructor release` first")
     with open_gradebook(course) as gb:  # a server database: reachable, and released into
         try:
-            gb.find_assignment(ASSIGNMENT)
+            in_gradebook = {sub.student.id for sub in gb.find_assignment(ASSIGNMENT).submissions}
         except MissingEntry:
             raise CourseError(f"the gradebook {shown_url(course.db_url)} has no assignment {ASSIGNMENT!r}: "
                               f"run `python -m accel_instructor release` with the same ACCEL_DB_URL "
@@ -599,7 +599,9 @@ def grade_class(course: Course, students: list[str] | None = None,
     digests = {student: submission_digest(course, student) for student in students}
     skipped = []
     if not named and not force:
-        skipped = [s for s in students if state["students"].get(s) == {"digest": digests[s], "course": baseline}]
+        # unchanged, and still in the gradebook and autograded/ (a gradebook reset regrades everyone)
+        skipped = [s for s in students if state["students"].get(s) == {"digest": digests[s], "course": baseline}
+                   and s in in_gradebook and (course.autograded_dir / s / ASSIGNMENT).is_dir()]
         students = [s for s in students if s not in skipped]
     limits = Limits(memory_bytes=memory_bytes)
     cell_timeout = settings.load().cell_timeout_seconds
@@ -652,7 +654,7 @@ def grade_class(course: Course, students: list[str] | None = None,
                                cell_timeout, cap_seconds / 2)
 
     with _executor(scheduler if sandbox else None, jobs) as (executor, client):
-        if sandbox:
+        if sandbox and students:
             preflight(course, submit, checked=client is None)
         futures, prepared_of, notes_of, started = {}, {}, {}, {}
         for student in students:
@@ -714,9 +716,7 @@ def _feedback(course: Course, students: list[str], runs: dict[str, StudentRun]) 
     log = api.log
     handlers, propagate = log.handlers[:], log.propagate
     log.handlers, log.propagate = [logging.NullHandler()], False
-    cwd = os.getcwd()
     try:
-        os.chdir(course.root)
         for student in students:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -728,5 +728,4 @@ def _feedback(course: Course, students: list[str], runs: dict[str, StudentRun]) 
                 error = _last_error(result.get("log", "")) or _last_error(result.get("error", "")) or "nbgrader failed"
                 runs[student].messages.append(f"no feedback: {error}")
     finally:
-        os.chdir(cwd)
         log.handlers, log.propagate = handlers, propagate

@@ -89,10 +89,10 @@ def _csv_students(course):
 
 @pytest.fixture
 def fresh(tmp_path):
-    """A one-notebook course with two reference students, never graded."""
+    """A one-notebook course with three reference students, never graded."""
     course = copy_course(tmp_path / "course", notebooks=["01_vectorization"])
     release(course)
-    for student in ("ann", "bob"):
+    for student in ("ann", "bob", "cat"):
         spec = load_spec(ROOT / "tests" / "tampering" / "t00_control.py")
         spec.student = student
         write_submission(course, spec)
@@ -100,32 +100,62 @@ def fresh(tmp_path):
 
 
 def test_a_grader_fault_records_nothing_and_a_later_grade_picks_the_student_up(fresh, monkeypatch, capsys):
-    """A full disk while bob's results are written (a fault injected on the grader's side): bob is
-    "not graded", has no row in the gradebook or grades.csv, `grade` exits 1 naming him; ann is
-    graded. The next `grade` grades bob only (ann is unchanged) and exits 0."""
+    """Faults injected on the grader's side: bob's job raises (as a lost Dask worker's future
+    does), the disk is full while cat's results are written. Both are "not graded", have no row
+    in the gradebook or grades.csv and no feedback, and `grade` exits 1 naming them; ann is graded.
+    The next `grade` grades bob and cat only (ann is unchanged) and exits 0."""
     from accel_instructor.cli import main
-    real = grade.collect_student
+    real_job, real_collect = grade.run_student_here, grade.collect_student
+
+    def worker_lost(prepared, staged, *args):
+        if staged.parent.name == "bob":
+            raise RuntimeError("Worker tcp://10.0.0.7:40123 left the cluster while running this job")
+        return real_job(prepared, staged, *args)
 
     def disk_full(answer, prepared, folder, checked):
-        if folder.name == "bob":
+        if folder.name == "cat":
             raise OSError(28, "No space left on device")
-        return real(answer, prepared, folder, checked)
+        return real_collect(answer, prepared, folder, checked)
 
+    monkeypatch.setattr(grade, "run_student_here", worker_lost)
     monkeypatch.setattr(grade, "collect_student", disk_full)
     monkeypatch.setenv("ACCEL_CELL_TIMEOUT", "30")
     assert main(["--root", str(fresh.root), "grade"]) == 1
-    err = capsys.readouterr().err
-    assert "NOT GRADED" in err and "bob" in err and "ann" not in err.split("NOT GRADED")[1]
+    captured = capsys.readouterr()
+    assert "NOT GRADED" in captured.err and "bob, cat" in captured.err, captured.err
+    assert "left the cluster" in captured.out and "No space left" in captured.out, captured.out
     assert _gradebook_students(fresh) == {"ann"} and _csv_students(fresh) == {"ann"}
-    assert not (fresh.autograded_dir / "bob").exists() and not (fresh.feedback_dir / "bob").exists()
-    monkeypatch.setattr(grade, "collect_student", real)
+    for student in ("bob", "cat"):
+        assert not (fresh.autograded_dir / student).exists() and not (fresh.feedback_dir / student).exists()
+    monkeypatch.setattr(grade, "run_student_here", real_job)
+    monkeypatch.setattr(grade, "collect_student", real_collect)
     assert main(["--root", str(fresh.root), "grade"]) == 0
     out = capsys.readouterr().out
-    assert "graded 1 submission(s)" in out and "skipped 1 unchanged" in out, out
-    assert _gradebook_students(fresh) == {"ann", "bob"} and _csv_students(fresh) == {"ann", "bob"}
+    assert "graded 2 submission(s)" in out and "skipped 1 unchanged" in out, out
+    assert _gradebook_students(fresh) == {"ann", "bob", "cat"} and _csv_students(fresh) == {"ann", "bob", "cat"}
     assert (fresh.feedback_dir / "bob").exists()
+    assert {r.score for r in read_gradebook(fresh)} == {r.score for r in read_gradebook(fresh) if r.student == "ann"}
     run = grade_class(fresh, None, log=lambda *_: None)  # nothing changed: nothing runs
-    assert run.runs == [] and sorted(run.skipped) == ["ann", "bob"]
+    assert run.runs == [] and sorted(run.skipped) == ["ann", "bob", "cat"]
+    (fresh.submitted_dir / "cat" / "acceleration" / "01_vectorization.ipynb").write_text("{cut off")
+    run = grade_class(fresh, None, log=lambda *_: None)  # cat handed in again: only cat runs
+    assert [r.student for r in run.runs] == ["cat"] and sorted(run.skipped) == ["ann", "bob"]
+    assert {r.student: r.score for r in read_gradebook(fresh)}["cat"] == 0  # a row, scored 0
+
+
+def test_an_interrupted_class_resumes_where_it_stopped(fresh, monkeypatch):
+    """Ctrl-C after the first student: the next `grade` grades the other two, not the first again."""
+    monkeypatch.setenv("ACCEL_CELL_TIMEOUT", "30")
+
+    def interrupt(line):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        grade_class(fresh, None, log=interrupt)
+    assert _gradebook_students(fresh) == {"ann"}
+    run = grade_class(fresh, None, log=lambda *_: None)
+    assert [r.student for r in run.runs] == ["bob", "cat"] and run.skipped == ["ann"]
+    assert _gradebook_students(fresh) == {"ann", "bob", "cat"}
 
 
 def test_a_failed_preflight_stops_before_any_student(fresh, monkeypatch):
