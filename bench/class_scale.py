@@ -144,7 +144,7 @@ def main() -> int:
             results[mode] = run(mode, students, args.notebooks, Path(tmp))
     base = results.get("unsandboxed")
     lines = [f"Command: `python bench/class_scale.py --students {args.students} --notebooks "
-             f"{' '.join(args.notebooks)} --modes {' '.join(args.modes)}` "
+             f"{' '.join(args.notebooks)} --modes {' '.join(args.modes)}{' --incremental' * args.incremental}` "
              f"({time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs)", "",
              "| run | wall time | per student | throughput (students/min) | same grades as the first run | false failures |",
              "|---|---|---|---|---|---|"]

@@ -96,3 +96,25 @@ def test_a_worker_answer_is_checked_again(tmp_path):
     forged = {name: {"status": "ok", "cells": [{"id": "forged", "execution_count": 1, "outputs": []}]} for name in nbs}
     assert "does not match" in collect_student(json.dumps(forged), nbs, folder, checked=False)[1]
     assert not folder.exists()  # nothing written for a fault
+
+
+def test_a_full_disk_in_intake_is_the_graders_not_a_finding(tmp_path, monkeypatch):
+    """Intake turns anything in the learner's files into a finding, but a write that fails (a full
+    disk) must not become "could not be read; scored 0": it leaves intake, and grade_class
+    reports the student as not graded."""
+    import accel_instructor.intake as intake
+    from accel_instructor.samples import load_spec, write_submission
+    from conftest import ROOT, copy_course
+    course = copy_course(tmp_path / "course", notebooks=["01_vectorization"])
+    spec = load_spec(ROOT / "tests" / "tampering" / "t00_control.py")
+    spec.student = "ann"
+    write_submission(course, spec)
+    rules = intake.load_rules(course)
+    assert intake.stage_student(course, "ann", rules) == []
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(intake.nbformat, "write", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        intake.stage_student(course, "ann", rules)
