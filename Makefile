@@ -33,7 +33,7 @@ test: $(STAMP)  ## the whole suite, including real autograding of sample submiss
 	$(PY) -m pytest
 
 test-fast: $(STAMP)  ## the inner loop (under a minute): no nbgrader runs, no browser, no timing
-	$(PY) -m pytest -q -m "not nbgrader and not browser and not timing"
+	$(PY) -m pytest -q -m "not nbgrader and not browser and not timing and not slow"
 
 build: $(STAMP)  ## notebooks/*.py -> source/acceleration/*.ipynb
 	$(PY) -m accel_instructor build
@@ -45,4 +45,4 @@ grade: $(STAMP)  ## autograde everything in submitted/
 	$(PY) -m accel_instructor grade
 
 clean:  ## remove grading state (keeps .venv, source/ and release/)
-	rm -rf submitted autograded/*/ feedback gradebook.db grades.csv reports
+	rm -rf submitted autograded/*/ feedback gradebook.db grades.csv reports .grading-state.json

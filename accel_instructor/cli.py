@@ -102,27 +102,32 @@ def cmd_collect(course: Course, args) -> int:
 
 
 def _grade_and_report(course: Course, students, cap: float, jobs: int = 1, sandbox: bool = True,
-                      scheduler: str | None = None) -> int:
+                      scheduler: str | None = None, force: bool = False) -> int:
+    """Grade, then the report. Exit status 1 when a grader fault left a student ungraded."""
     from tqdm import tqdm
 
     from .grade import format_gradebook, grade_class, read_gradebook, submitted_students
     from .report import save_run, write_report
     start = time.perf_counter()
+    named = students or None
     students = students or submitted_students(course)
     with tqdm(total=len(students), unit="student", desc="autograde", file=sys.stdout,
               disable=None) as bar:
         def log(line):
             bar.write(line)
             bar.update(1)
-        runs = grade_class(course, students, cap_seconds=cap, log=log, jobs=jobs, sandbox=sandbox,
-                           scheduler=scheduler)
+        runs = grade_class(course, named, cap_seconds=cap, log=log, jobs=jobs, sandbox=sandbox,
+                           scheduler=scheduler, force=force)
+        bar.update(len(runs.skipped))
     save_run(course, runs)
     paths = write_report(course)
     rows = [r for r in read_gradebook(course) if r.student in students]
     print()
     print(format_gradebook(rows))
     print()
-    print(f"graded {len(runs.runs)} submission(s) in {time.perf_counter() - start:.0f} s")
+    ungraded = runs.not_graded()
+    print(f"graded {len(runs.runs) - len(ungraded)} submission(s) in {time.perf_counter() - start:.0f} s; "
+          f"skipped {len(runs.skipped)} unchanged since they were last graded (--force regrades them)")
     print(f"  grades   {paths['grades'].relative_to(course.root)}")
     print(f"  report   {paths['html'].relative_to(course.root)} (figure: {paths['figure'].relative_to(course.root)})")
     print("  feedback feedback/<student>/acceleration/*.html")
@@ -131,12 +136,16 @@ def _grade_and_report(course: Course, students, cap: float, jobs: int = 1, sandb
         print(f"\n{len(problems)} thing(s) to know:")
         for line in problems:
             print(f"  ! {line}")
+    if ungraded:
+        print(f"\nerror: {len(ungraded)} student(s) NOT GRADED because of a grader error (nothing recorded "
+              f"for them): {', '.join(ungraded)}; fix the cause above and run grade again", file=sys.stderr)
+        return 1
     return 0
 
 
 def cmd_grade(course: Course, args) -> int:
     return _grade_and_report(course, args.student or None, args.cap, args.jobs, not args.no_sandbox,
-                             args.scheduler)
+                             args.scheduler, args.force)
 
 
 def cmd_report(course: Course, args) -> int:
@@ -219,7 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("source", help="folder or .zip: <student>/<notebook>.ipynb or <student>_<notebook>.ipynb")
     p.add_argument("--force", action="store_true", help="replace students already in submitted/")
     p = add("grade", cmd_grade, "autograde submitted/ (all or some students), then feedback, grades.csv and the report")
-    p.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    p.add_argument("--student", action="append", help="grade only this student (repeatable), changed or not")
+    p.add_argument("--force", action="store_true",
+                   help="regrade everyone (default: only new or changed submissions and those not yet graded)")
     p.add_argument("--cap", type=float, default=SETTINGS.cap_seconds,
                    help=f"seconds allowed per submission (default {SETTINGS.cap_seconds:g}, ACCEL_CAP_SECONDS)")
     _sandbox_options(p)

@@ -23,7 +23,8 @@ import os
 import re
 import shutil
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+import queue
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,7 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from . import settings
 from .course import ASSIGNMENT, SETTINGS, Course, CourseError, NbgraderTimeout
-from .intake import STAGED, Finding, load_rules, stage_student
+from .intake import STAGED, Finding, load_rules, not_gradable, stage_student
 
 DEFAULT_CAP_SECONDS = SETTINGS.cap_seconds  # one whole submission; each cell also has a timeout
 DEFAULT_MEMORY_BYTES = SETTINGS.memory_bytes  # address-space limit of the grading kernel
@@ -42,7 +43,7 @@ RESULTS_DIR = ".sandbox-results"  # the sandboxes' checked outputs, read by the 
 @dataclass
 class StudentRun:
     student: str
-    status: str  # "graded", "partly graded", "failed"
+    status: str  # "graded", "partly graded", "failed", or GRADER_ERROR (nothing recorded)
     seconds: float
     messages: list[str] = field(default_factory=list)
 
@@ -286,6 +287,11 @@ class ClassRun:
     runs: list[StudentRun]
     findings: list[Finding]
     sandboxed: bool = True
+    skipped: list[str] = field(default_factory=list)  # unchanged since they were last graded
+
+    def not_graded(self) -> list[str]:
+        """Students a grader fault left ungraded (nothing recorded for them)."""
+        return [r.student for r in self.runs if r.status == GRADER_ERROR]
 
     def problems(self) -> list[str]:
         """One line per thing an instructor should know about."""
@@ -328,24 +334,105 @@ def tripwire_paths(course: Course) -> list[Path]:
             course.source_dir, course.release_dir]
 
 
-def _sandbox_student(course: Course, student: str, prepared: dict, slot: int, cores: list[int],
-                     cap_seconds: float, limits, results: Path) -> list[str]:
-    """Run the prepared notebooks of one student in one sandbox (a fresh kernel and a cap of
-    its own for each); write the checked results where the scoring step will take them.
-    Returns notes for the report."""
+GRADER_ERROR = "not graded: grader error"
+STATE_FILE = ".grading-state.json"  # per student: the digest of what was graded, and the course's
+
+
+def submission_digest(course: Course, student: str) -> str:
+    """One hash over a student's submitted files (names and bytes); what cannot be read counts
+    by its error, so a later change to it is still seen."""
+    import hashlib
+    digest = hashlib.sha256()
+    root = course.submitted_dir / student / ASSIGNMENT
+    for path in sorted(root.rglob("*")) if root.is_dir() else []:
+        digest.update(str(path.relative_to(root)).encode() + b"\0")
+        try:
+            if path.is_file():
+                digest.update(path.read_bytes())
+        except OSError as err:
+            digest.update(type(err).__name__.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def load_state(course: Course) -> dict:
+    try:
+        state = json.loads((course.root / STATE_FILE).read_text())
+        return state if isinstance(state, dict) and isinstance(state.get("students"), dict) else {"students": {}}
+    except (OSError, ValueError):
+        return {"students": {}}
+
+
+def _save_state(course: Course, state: dict) -> None:
+    path = course.root / STATE_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
+    os.replace(tmp, path)  # atomic: an interrupted run leaves the old state or the new one
+
+
+def _request(prepared: dict, staged: Path, limits, cell_timeout: int, wall_seconds: float) -> str:
+    """One student's sandbox job as plain JSON text, for :func:`accel_instructor.sandbox.remote_student`
+    on a Dask worker: the prepared notebooks, the student's staged notebooks, limits, time-outs."""
+    import dataclasses
+
+    import nbformat
+    return json.dumps({
+        "notebooks": {name: nbformat.writes(nb) for name, nb in prepared.items()},
+        "staged": {p.name: p.read_text() for p in staged.glob("*.ipynb")},
+        "limits": dataclasses.asdict(limits), "cell_timeout": cell_timeout, "wall_seconds": wall_seconds})
+
+
+def run_student_here(prepared: dict, staged: Path, slots, cores_of: list[list[int]], limits,
+                     cell_timeout: int, wall_seconds: float) -> dict:
+    """One student's sandbox on this machine, on a free core slot taken from the queue ``slots``
+    (so ``jobs`` of these run at once, each on its own cores). Returns {notebook: result dict}."""
     from .sandbox import execute_student_in_sandbox
-    cell_timeout = settings.load().cell_timeout_seconds
-    staged = course.root / STAGED / student / ASSIGNMENT
-    folder = results / student
+    slot = slots.get()
+    try:
+        runs = execute_student_in_sandbox(prepared, staged, slot=slot, cores=cores_of[slot], limits=limits,
+                                          cell_timeout=cell_timeout, wall_seconds=wall_seconds)
+    finally:
+        slots.put(slot)
+    return {name: run.as_dict() for name, run in runs.items()}
+
+
+def collect_student(answer, prepared: dict, folder: Path, checked: bool) -> tuple[list[str], str]:
+    """Write one student's sandbox results where the scoring step takes them. ``answer`` is what
+    the job returned ({notebook: result}, or its JSON text from a worker, then checked again
+    here). Returns (notes for the report, grader fault or '')."""
+    from .sandbox import PROTOCOL_PROBLEMS, outputs_from_result
+    if isinstance(answer, str):
+        try:
+            answer = json.loads(answer)
+        except ValueError:
+            return [], "the worker's answer is not JSON"
+    if not isinstance(answer, dict):
+        return [], "the worker's answer is not a result"
+    notes, results = [], {}
+    for notebook, nb in prepared.items():
+        got = answer.get(notebook)
+        if not isinstance(got, dict) or not isinstance(got.get("status"), str):
+            return [], f"no result for {notebook}"
+        if got.get("fault"):
+            return [], str(got["fault"])[:240]
+        status, cells = got["status"], got.get("cells")
+        if not checked:
+            raw = json.dumps({"status": "ok" if status == "ok" else "stopped", "cells": cells}).encode()
+            if cells:
+                cells, problem = outputs_from_result(raw, nb)
+                if problem in PROTOCOL_PROBLEMS:
+                    return [], f"{notebook}: {problem}"
+                if problem != "ok" and status == "ok":
+                    status = problem
+            else:
+                cells = []
+        results[notebook] = {"status": status, "cells": cells}
+        if status != "ok":
+            notes.append(f"{notebook}: {status}; the cells that ran before it are scored, the rest 0")
     folder.mkdir(parents=True, exist_ok=True)
-    notes = []
-    runs = execute_student_in_sandbox(prepared, staged, slot=slot, cores=cores, limits=limits,
-                                      cell_timeout=cell_timeout, wall_seconds=cap_seconds / 2) if prepared else {}
-    for notebook, run in runs.items():
-        (folder / f"{notebook}.json").write_text(json.dumps({"status": run.status, "cells": run.cells}))
-        if run.status != "ok":
-            notes.append(f"{notebook}: {run.status}; scored 0")
-    return notes
+    for notebook, result in results.items():
+        (folder / f"{notebook}.json").write_text(json.dumps(result))
+    return notes, ""
 
 
 def _require_distributed() -> None:
@@ -361,74 +448,122 @@ def _require_distributed() -> None:
         ) from None
 
 
-class _RemoteStudents:
-    """The sandbox jobs on a Dask cluster (``--scheduler tcp://HOST:PORT``): each student's
-    prepared notebooks go to a worker as JSON text, the results come back as JSON text and are
-    checked again here; this process stays the only writer of the gradebook."""
-
-    def __init__(self, address: str, limits, cap_seconds: float):
+@contextmanager
+def _executor(scheduler: str | None, jobs: int):
+    """Where students run: a local pool of ``jobs`` threads (each holds one sandbox), or the
+    Dask cluster at ``scheduler`` through its concurrent.futures interface."""
+    if not scheduler:
+        pool = ThreadPoolExecutor(max_workers=jobs)
         try:
-            from distributed import Client
-            self.client = Client(address, timeout=20)
-        except (OSError, TimeoutError) as err:
-            raise CourseError(f"cannot reach the Dask scheduler at {address} ({type(err).__name__}: "
-                              f"{str(err)[:120]}): start one (`dask scheduler`, workers with "
-                              f"`dask worker {address} --nthreads 1`, bubblewrap on every worker) or "
-                              f"grade here without --scheduler") from None
-        self.limits, self.cap_seconds = limits, cap_seconds
+            yield pool, None
+        except BaseException:  # Ctrl-C: start no further sandbox (bwrap dies with this process)
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+        return
+    try:
+        from distributed import Client
+        client = Client(scheduler, timeout=20)
+    except (OSError, TimeoutError) as err:
+        raise CourseError(f"cannot reach the Dask scheduler at {scheduler} ({type(err).__name__}: "
+                          f"{str(err)[:120]}): start one (`dask scheduler`, workers with "
+                          f"`dask worker {scheduler} --nthreads 1`, bubblewrap on every worker) or "
+                          f"grade here without --scheduler") from None
+    try:
+        yield client.get_executor(pure=False), client
+    finally:
+        client.close()
 
-    def submit(self, course: Course, student: str, prepared: dict):
-        import dataclasses
 
-        import nbformat
+def probe_notebook():
+    """The preflight's notebook: the course's own, tiny, graded like a student's. It imports what
+    every graded notebook imports (NumPy, ``accel``, ``accel_instructor.reference`` as hidden tests
+    do) and has one test cell worth one point, which must score it."""
+    import nbformat
+    answer = nbformat.v4.new_code_cell("import numpy as np\nimport accel\n\nanswer = int(np.arange(4).sum())")
+    test = nbformat.v4.new_code_cell(
+        "from accel_instructor.reference import matmul  # as the hidden tests import it\n"
+        "assert answer == 6, answer\nprint('preflight ok')")
+    test.metadata["nbgrader"] = {"grade": True, "grade_id": "preflight", "locked": True, "points": 1,
+                                 "schema_version": 3, "solution": False, "task": False}
+    return nbformat.v4.new_notebook(cells=[answer, test], metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
 
-        from .sandbox import remote_student
-        staged = course.root / STAGED / student / ASSIGNMENT
-        request = json.dumps({
-            "notebooks": {name: nbformat.writes(nb) for name, nb in prepared.items()},
-            "staged": {p.name: p.read_text() for p in staged.glob("*.ipynb")},
-            "limits": dataclasses.asdict(self.limits),
-            "cell_timeout": settings.load().cell_timeout_seconds,
-            "wall_seconds": self.cap_seconds / 2})
-        return self.client.submit(remote_student, request, pure=False, key=f"accel-{student}-{time.time_ns()}")
 
-    def collect(self, future, prepared: dict, results: Path, student: str) -> list[str]:
-        from .sandbox import outputs_from_result
-        folder = results / student
-        folder.mkdir(parents=True, exist_ok=True)
-        notes = []
+def _fix_for(fault: str) -> str:
+    """What to do about a failed preflight, from what it says."""
+    import accel_instructor
+
+    from .sandbox import _python_roots
+    if "No module named" in fault or "ModuleNotFoundError" in fault or "ImportError" in fault:
+        where = Path(accel_instructor.__file__).resolve().parent
+        roots = ", ".join(str(r) for r in _python_roots())
+        return (f"the sandbox mounts only this Python's folders ({roots}), and its import failed; "
+                f"this Python takes accel_instructor from {where}. Use a venv made for this course "
+                f"folder (`make venv` here, or `pip install -e '.[instructor]'` into it)")
+    if "bwrap" in fault or "namespace" in fault or "setting up uid map" in fault:
+        return ("bubblewrap cannot make the sandbox here; see the README's set-up section (user "
+                "namespaces), or set ACCEL_BWRAP to a working bwrap")
+    return "fix the cause above (the probe is the course's own notebook: no student is involved), then grade again"
+
+
+def preflight(course: Course, submit, checked: bool) -> None:
+    """Run :func:`probe_notebook` through the exact path of a student (``submit`` as for the
+    class: the same venv, mounts, limits, runner, result protocol, then nbgrader's scoring of its
+    test cell) in a throwaway folder; raise a CourseError saying what failed and what to fix
+    before any student is touched. Nothing is written to the gradebook."""
+    import copy
+    import tempfile
+
+    import nbformat
+    from nbgrader.utils import determine_grade
+
+    from .sandbox import merge_outputs
+    nb = probe_notebook()
+    with tempfile.TemporaryDirectory(prefix=".preflight-", dir=course.root) as tmp:
+        staged = Path(tmp) / "staged"
+        staged.mkdir()
+        os.chmod(tmp, 0o755)
+        nbformat.write(nb, staged / "preflight.ipynb")
         try:
-            answer = json.loads(future.result())
-        except Exception as err:  # noqa: BLE001 - a lost worker costs this student a regrade, no more
-            answer = {}
-            notes.append(f"the Dask worker failed ({type(err).__name__}: {str(err)[:120]}); scored 0, regrade")
-        for notebook, nb in prepared.items():
-            got = answer.get(notebook) if isinstance(answer, dict) else None
-            status = got.get("status") if isinstance(got, dict) and isinstance(got.get("status"), str) else "no result"
-            raw = json.dumps({"status": "ok", "cells": got.get("cells")}).encode() if got else b""
-            cells, problem = outputs_from_result(raw, nb)
-            if problem != "ok":
-                status = problem if status == "ok" else status
-            (folder / f"{notebook}.json").write_text(json.dumps({"status": status, "cells": cells}))
-            if status != "ok":
-                notes.append(f"{notebook}: {status}; scored 0")
-        return notes
-
-    def close(self):
-        self.client.close()
+            answer = submit(staged, {"preflight": nb}).result()
+            notes, fault = collect_student(answer, {"preflight": nb}, Path(tmp) / "results", checked)
+            result = {} if fault else json.loads((Path(tmp) / "results" / "preflight.json").read_text())
+        except Exception as err:  # noqa: BLE001 - whatever it is, it is the grader's
+            fault = f"{type(err).__name__}: {str(err)[:240]}"
+        if not fault and result.get("status") != "ok":
+            fault = f"the probe notebook did not finish: {result.get('status')}"
+        if not fault:
+            scored = copy.deepcopy(nb)
+            merge_outputs(scored, result)
+            test = scored.cells[1]
+            test.outputs = [nbformat.from_dict(o) for o in test.outputs]  # as ReplayExecution hands them on
+            points, _ = determine_grade(test)
+            if points != 1:
+                shown = " ".join(str(o.get("evalue") or o.get("text") or "") for o in test.outputs)[:240]
+                fault = f"the probe's test cell scored {points} of 1 ({shown.strip() or 'no output'})"
+    if fault:
+        raise CourseError(f"preflight failed, no student was graded: {fault}. What to do: {_fix_for(fault)}")
 
 
 def grade_class(course: Course, students: list[str] | None = None,
                 cap_seconds: float = DEFAULT_CAP_SECONDS, memory_bytes: int = DEFAULT_MEMORY_BYTES,
-                log=print, jobs: int = 1, sandbox: bool = True, scheduler: str | None = None) -> ClassRun:
+                log=print, jobs: int = 1, sandbox: bool = True, scheduler: str | None = None,
+                force: bool = False) -> ClassRun:
     """Intake, then run each student in a sandbox (``jobs`` at once here, or on the Dask cluster
     at ``scheduler``), score them one at a time with nbgrader (one failure never stops the
-    others), then feedback."""
+    others), then feedback for those graded.
+
+    A preflight (:func:`preflight`) runs first. Without ``students``, a student whose submission
+    and course are the same as when they were last graded is skipped (``force`` regrades all);
+    named ``students`` are always graded. A fault of the grader's side leaves its student
+    ungraded (status GRADER_ERROR), with nothing written for them, and a later run picks them up."""
     if scheduler:
         _require_distributed()
     if not course.root.is_absolute():  # nbgrader's in-process scoring changes directory meanwhile
         course = Course(course.root.resolve())
-    students = list(dict.fromkeys(students if students is not None else submitted_students(course)))  # each once
+    named = students is not None
+    students = list(dict.fromkeys(students if named else submitted_students(course)))  # each once
     if not students:
         raise CourseError(f"no submissions in {course.submitted_dir}/<student>/{ASSIGNMENT}/; "
                           f"put them there (or use `collect`) and run again")
@@ -437,14 +572,14 @@ def grade_class(course: Course, students: list[str] | None = None,
         raise CourseError(f"no gradebook at {db_file} yet: run `python -m accel_instructor release` first")
     with open_gradebook(course) as gb:  # a server database: reachable, and released into
         try:
-            gb.find_assignment(ASSIGNMENT)
+            in_gradebook = {sub.student.id for sub in gb.find_assignment(ASSIGNMENT).submissions}
         except MissingEntry:
             raise CourseError(f"the gradebook {shown_url(course.db_url)} has no assignment {ASSIGNMENT!r}: "
                               f"run `python -m accel_instructor release` with the same ACCEL_DB_URL "
                               f"first") from None
     if jobs < 1:
         raise CourseError(f"--jobs must be at least 1, got {jobs}")
-    from .sandbox import Limits, SandboxError, check_available, confinement, tree_digest
+    from .sandbox import Limits, SandboxError, check_available, confinement, remote_student, tree_digest
     if scheduler and not sandbox:
         raise CourseError("--scheduler runs students in sandboxes on the workers; it cannot be "
                           "combined with --no-sandbox")
@@ -460,14 +595,25 @@ def grade_class(course: Course, students: list[str] | None = None,
     rules = load_rules(course)
     watched = tripwire_paths(course)
     baseline = tree_digest(watched)
+    state = load_state(course)
+    digests = {student: submission_digest(course, student) for student in students}
+    skipped = []
+    if not named and not force:
+        # unchanged, and still in the gradebook and autograded/ (a gradebook reset regrades everyone)
+        skipped = [s for s in students if state["students"].get(s) == {"digest": digests[s], "course": baseline}
+                   and s in in_gradebook and (course.autograded_dir / s / ASSIGNMENT).is_dir()]
+        students = [s for s in students if s not in skipped]
     limits = Limits(memory_bytes=memory_bytes)
     if sandbox and not scheduler:  # say whether the machine gives cgroups or only rlimits apply
         log(f"sandbox limits: {confinement(limits)}")
+    cell_timeout = settings.load().cell_timeout_seconds
     results = course.root / RESULTS_DIR
     shutil.rmtree(results, ignore_errors=True)
-    slots = core_slots(jobs)
-    free = list(range(jobs))
-    runs, findings, notes_of = {}, [], {}
+    slots = queue.Queue()
+    for slot in range(jobs):
+        slots.put(slot)
+    cores_of = core_slots(jobs)
+    runs, findings = {}, []
     done = 0
 
     def check_tripwire(who):
@@ -478,83 +624,110 @@ def grade_class(course: Course, students: list[str] | None = None,
                 f"altered files. Restore them (git status / git checkout), then grade again"
                 + ("" if sandbox else " without --no-sandbox"))
 
-    def score(student, notes):
+    def finished(student, run):
         nonlocal done
-        run = autograde_student(course, student, cap_seconds, memory_bytes,
-                                replay=results if sandbox else None, messages=notes)
         runs[student] = run
-        check_tripwire([student])
+        if run.status == GRADER_ERROR:
+            state["students"].pop(student, None)  # graded again next time
+        else:
+            state["students"][student] = {"digest": digests[student], "course": baseline}
+        _save_state(course, state)
         done += 1
         found = [f.message for f in findings if f.student == student]
         count = len(found) + len(run.messages)
         detail = f" ({count} note{'s' * (count != 1)})" if count else ""
         log(f"[{done}/{len(students)}] {student}: {run.status} in {run.seconds:.1f} s{detail}")
 
-    if scheduler:
-        remote = _RemoteStudents(scheduler, limits, cap_seconds)
+    def score(student, notes):
+        start = time.perf_counter()
         try:
-            futures, prepared_of = {}, {}
-            for student in students:
-                findings += stage_student(course, student, rules)
-                prepared, notes = {}, []
-                for notebook in sorted(p.stem for p in (course.root / STAGED / student / ASSIGNMENT).glob("*.ipynb")):
-                    try:
-                        prepared[notebook] = prepare_notebook(course, student, notebook)
-                    except Exception as err:  # noqa: BLE001 - as below
-                        notes.append(f"{notebook}: could not be prepared ({type(err).__name__}: {err})"[:240])
-                notes_of[student], prepared_of[student] = notes, prepared
-                futures[remote.submit(course, student, prepared)] = student
-            from distributed import as_completed
-            for future in as_completed(list(futures)):
-                student = futures[future]
-                notes = remote.collect(future, prepared_of.pop(student), results, student)
-                score(student, notes_of.pop(student) + notes)
-        finally:
-            remote.close()
-        _feedback(course, students, runs)
-        return ClassRun([runs[s] for s in students], findings, sandboxed=sandbox)
+            run = autograde_student(course, student, cap_seconds, memory_bytes,
+                                    replay=results if sandbox else None, messages=notes)
+        except Exception as err:  # noqa: BLE001 - the scoring step is the grader's side
+            run = StudentRun(student, GRADER_ERROR, time.perf_counter() - start,
+                             [f"scoring failed ({type(err).__name__}: {str(err)[:200]})"])
+        check_tripwire([student])
+        finished(student, run)
 
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        pending = {}
+    def submit(staged, prepared):
+        if client is not None:
+            return executor.submit(remote_student, _request(prepared, staged, limits, cell_timeout, cap_seconds / 2))
+        return executor.submit(run_student_here, prepared, staged, slots, cores_of, limits,
+                               cell_timeout, cap_seconds / 2)
+
+    with _executor(scheduler if sandbox else None, jobs) as (executor, client):
+        if sandbox and students:
+            preflight(course, submit, checked=client is None)
+        futures, prepared_of, notes_of, started = {}, {}, {}, {}
         for student in students:
-            findings += stage_student(course, student, rules)
+            try:
+                findings += stage_student(course, student, rules)
+            except Exception as err:  # noqa: BLE001 - one unreadable submission never stops the class
+                findings.append(Finding(student, "*", f"the submission could not be read ({type(err).__name__}: "
+                                                      f"{str(err)[:120]}); what was staged is graded"))
             if not sandbox:
                 score(student, [])
                 continue
             prepared, notes = {}, []
-            for notebook in sorted(p.stem for p in (course.root / STAGED / student / ASSIGNMENT).glob("*.ipynb")):
+            staged = course.root / STAGED / student / ASSIGNMENT
+            staged.mkdir(parents=True, exist_ok=True)
+            for notebook in sorted(p.stem for p in staged.glob("*.ipynb")):
+                reason = not_gradable(staged / f"{notebook}.ipynb")
+                if reason:  # scored 0 without running: no result but this one
+                    (results / student).mkdir(parents=True, exist_ok=True)
+                    (results / student / f"{notebook}.json").write_text(json.dumps({"status": reason, "cells": []}))
+                    continue
                 try:
                     prepared[notebook] = prepare_notebook(course, student, notebook)
                 except Exception as err:  # noqa: BLE001 - nbgrader refuses it; so does the scoring step
                     notes.append(f"{notebook}: could not be prepared ({type(err).__name__}: {err})"[:240])
-            while not free:  # wait for a sandbox slot; score whoever finished meanwhile
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    who, slot = pending.pop(future)
-                    free.append(slot)
-                    score(who, notes_of.pop(who) + future.result())
-            slot = free.pop(0)
-            notes_of[student] = notes
-            future = pool.submit(_sandbox_student, course, student, prepared, slot, slots[slot],
-                                 cap_seconds, limits, results)
-            pending[future] = (student, slot)
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                who, slot = pending.pop(future)
-                free.append(slot)
-                score(who, notes_of.pop(who) + future.result())
-    _feedback(course, students, runs)
-    return ClassRun([runs[s] for s in students], findings, sandboxed=sandbox)
+            prepared_of[student], notes_of[student] = prepared, notes
+            started[student] = time.perf_counter()
+            futures[submit(staged, prepared)] = student
+        for future in as_completed(futures):
+            student = futures[future]
+            try:
+                notes, fault = collect_student(future.result(), prepared_of.pop(student), results / student,
+                                               checked=client is None)
+            except Exception as err:  # noqa: BLE001 - a lost worker, a full disk: the grader's side
+                where = "the Dask worker" if client is not None else "the sandbox job"
+                notes, fault = [], f"{where} failed ({type(err).__name__}: {str(err)[:160]})"
+            if fault:
+                finished(student, StudentRun(student, GRADER_ERROR, time.perf_counter() - started[student],
+                                             [f"{fault}; nothing was recorded for them: fix the cause "
+                                              f"and run grade again"]))
+            else:
+                score(student, notes_of.pop(student) + notes)
+    _feedback(course, [s for s in students if runs[s].status != GRADER_ERROR], runs)
+    return ClassRun([runs[s] for s in students], findings, sandboxed=sandbox, skipped=skipped)
 
 
 def _feedback(course: Course, students: list[str], runs: dict[str, StudentRun]) -> None:
-    """Feedback for everyone in one nbgrader run; if that fails, student by student, so one
-    notebook nbgrader cannot render costs only its own student's feedback."""
-    proc = course.nbgrader("generate_feedback", ASSIGNMENT, "--force", check=False)
-    if proc.returncode == 0:
+    """Feedback for the students graded in this run only, through nbgrader's API in this process
+    (no nbgrader start per student); one that nbgrader cannot render costs only its own."""
+    import logging
+    import warnings
+
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+    if not students:
         return
-    for student in students:
-        proc = course.nbgrader("generate_feedback", ASSIGNMENT, f"--student={student}", "--force", check=False)
-        if proc.returncode != 0:
-            runs[student].messages.append(f"no feedback: {_last_error(proc.stdout) or 'nbgrader failed'}")
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course.root)).load_config()
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    log = api.log
+    handlers, propagate = log.handlers[:], log.propagate
+    log.handlers, log.propagate = [logging.NullHandler()], False
+    try:
+        for student in students:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    result = api.generate_feedback(ASSIGNMENT, student, force=True)
+                except Exception as err:  # noqa: BLE001 - reported, the others still get theirs
+                    result = {"success": False, "error": f"{type(err).__name__}: {err}"}
+            if not result.get("success"):
+                error = _last_error(result.get("log", "")) or _last_error(result.get("error", "")) or "nbgrader failed"
+                runs[student].messages.append(f"no feedback: {error}")
+    finally:
+        log.handlers, log.propagate = handlers, propagate

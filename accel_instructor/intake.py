@@ -3,8 +3,9 @@
 nbgrader grades ``.staged/<student>/acceleration/*.ipynb`` instead of ``submitted/`` (which is
 never modified). On the way every notebook is checked:
 
-* a notebook that is missing, not valid JSON, or not a notebook of this assignment is left out
-  (nbgrader then scores it 0) and noted;
+* a notebook that is missing, unreadable (not valid JSON, a folder, nested too deeply...), or not
+  a notebook of this assignment is noted, and the released notebook stands in for it, never
+  run: every graded cell scores 0, so it still has its row in the gradebook and grades.csv;
 * a file that is not one of the assignment's notebooks is ignored and noted;
 * a duplicated graded cell keeps its first copy; later copies become plain cells;
 * graded cells with grade_ids this notebook does not have lose their grading metadata;
@@ -15,6 +16,7 @@ Each finding becomes one line of the instructor's report.
 """
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from .course import ASSIGNMENT, Course
 from accel.policy import check_source, protected_names
 
 STAGED = ".staged"
+NOT_GRADABLE = "accel_not_gradable"  # metadata of a staged stand-in for a notebook intake could not take
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,36 @@ class NotebookRules:
                               and not c.metadata.get("nbgrader", {}).get("solution")}
         self.locked_ids = {c.metadata["nbgrader"]["grade_id"] for c in released.cells
                            if c.metadata.get("nbgrader", {}).get("locked")}
+        self.released_cells = released.cells  # in order: where a deleted or moved test cell goes back
+
+
+def _is_locked_test(cell, rules: NotebookRules) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("grade") and not meta.get("solution") and meta.get("grade_id") in rules.locked_ids)
+
+
+def restore_tests(nb, rules: NotebookRules) -> list[str]:
+    """Put every locked test cell of the release back at its released place (after the nearest
+    cell before it that the learner still has), in place: a test the learner deleted or moved
+    runs where the release has it, so deleting or moving a test never changes its points.
+    Returns the grade_ids that had been deleted."""
+    had = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells if _is_locked_test(c, rules)}
+    nb.cells = [c for c in nb.cells if not _is_locked_test(c, rules)]
+    for index, released in enumerate(rules.released_cells):
+        if not _is_locked_test(released, rules):
+            continue
+        at = 0
+        for before in reversed(rules.released_cells[:index]):
+            gid = before.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            found = next((i for i, c in enumerate(nb.cells)
+                          if (gid and c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == gid)
+                          or (before.get("id") and c.get("id") == before.get("id"))), None)
+            if found is not None:
+                at = found + 1
+                break
+        nb.cells.insert(at, copy.deepcopy(released))
+    return sorted(gid for gid in rules.locked_ids if gid not in had and any(
+        _is_locked_test(c, rules) and c.metadata["nbgrader"]["grade_id"] == gid for c in rules.released_cells))
 
 
 def blocked_cell_source(violations) -> str:
@@ -115,7 +148,11 @@ def sanitize(nb, rules: NotebookRules, student: str) -> tuple[object, list[Findi
         if violations:
             cell.source = blocked_cell_source(violations)
             findings.append(Finding(student, rules.name, f"cell {index} not run: {violations[0]}"))
-    missing = sorted(gid for gid in rules.grade_ids - seen if gid in rules.locked_ids)
+    restored = restore_tests(nb, rules)
+    if restored:
+        findings.append(Finding(student, rules.name, f"graded cells deleted: {', '.join(restored)}; restored "
+                                                     f"from the release and run"))
+    missing = sorted(gid for gid in rules.grade_ids - seen - set(restored) if gid in rules.locked_ids)
     if missing:
         findings.append(Finding(student, rules.name, f"graded cells deleted: {', '.join(missing)} (0 points)"))
     return nb, findings
@@ -123,11 +160,17 @@ def sanitize(nb, rules: NotebookRules, student: str) -> tuple[object, list[Findi
 
 def read_notebook(path: Path):
     """The notebook at ``path``, or the reason it cannot be graded."""
+    if not path.is_file():
+        return None, "not a file (a folder named like the notebook?); scored 0"
     try:
         text = path.read_text(encoding="utf-8")
         json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         return None, f"not a valid notebook file (JSON error: {str(err)[:80]}); scored 0"
+    except RecursionError:
+        return None, "not a valid notebook file (JSON nested too deeply to read); scored 0"
+    except Exception as err:  # noqa: BLE001 - whatever it is, it is this notebook's problem alone
+        return None, f"not a readable notebook file ({type(err).__name__}: {str(err)[:80]}); scored 0"
     try:
         nb = nbformat.reads(text, as_version=4)
         nbformat.validate(nb)
@@ -158,19 +201,40 @@ def stage_student(course: Course, student: str, rules: dict[str, NotebookRules])
         if name not in present:
             findings.append(Finding(student, name, "notebook missing; scored 0"))
             continue
-        nb, problem = read_notebook(present[name])
-        if nb is None:
-            findings.append(Finding(student, name, problem))
-            continue
-        graded_ids = {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}
-        if not graded_ids & nb_rules.grade_ids:
-            findings.append(Finding(student, name, "none of its graded cells belong to this notebook "
-                                                   "(a file from another assignment?); scored 0"))
-            continue
-        nb, notes = sanitize(nb, nb_rules, student)
-        findings += notes
-        nbformat.write(nb, dest / f"{name}.ipynb")
+        try:
+            findings += _stage_notebook(present[name], nb_rules, student, dest / f"{name}.ipynb")
+        except Exception as err:  # noqa: BLE001 - one unreadable notebook never stops the class
+            findings.append(Finding(student, name, f"could not be read ({type(err).__name__}: "
+                                                   f"{str(err)[:80]}); scored 0"))
+    for name in rules:  # not gradable: the release copy stands in, scored 0 cell by cell, never run
+        if not (dest / f"{name}.ipynb").exists():
+            reason = next((f.message for f in reversed(findings) if f.student == student and f.notebook == name),
+                          "not handed in")
+            placeholder = nbformat.read(course.release_dir / f"{name}.ipynb", as_version=4)
+            placeholder.metadata[NOT_GRADABLE] = reason
+            nbformat.write(placeholder, dest / f"{name}.ipynb")
     return findings
+
+
+def not_gradable(path: Path) -> str:
+    """Why the staged notebook at ``path`` is a stand-in (see :func:`stage_student`), or ''."""
+    try:
+        return str(json.loads(path.read_text()).get("metadata", {}).get(NOT_GRADABLE, ""))
+    except (OSError, ValueError, AttributeError):
+        return ""
+
+
+def _stage_notebook(path: Path, nb_rules: NotebookRules, student: str, dest: Path) -> list[Finding]:
+    nb, problem = read_notebook(path)
+    if nb is None:
+        return [Finding(student, nb_rules.name, problem)]
+    graded_ids = {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}
+    if not graded_ids & nb_rules.grade_ids:
+        return [Finding(student, nb_rules.name, "none of its graded cells belong to this notebook "
+                                                "(a file from another assignment?); scored 0")]
+    nb, notes = sanitize(nb, nb_rules, student)
+    nbformat.write(nb, dest)
+    return notes
 
 
 def load_rules(course: Course) -> dict[str, NotebookRules]:

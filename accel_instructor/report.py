@@ -23,10 +23,26 @@ def reports_dir(course: Course) -> Path:
 
 
 def save_run(course: Course, run: ClassRun) -> Path:
-    """Remember what the last grading run noticed, for the report."""
+    """Remember what the grading runs noticed, for the report: this run's lines, and the earlier
+    runs' lines about students this run did not grade (skipped as unchanged, or not named)."""
     path = reports_dir(course) / RUN_LOG
-    path.write_text(json.dumps({"runs": [asdict(r) for r in run.runs],
-                                "problems": run.problems()}, indent=1))
+    try:
+        earlier = json.loads(path.read_text()).get("by_student", {})
+    except (OSError, ValueError, AttributeError):
+        earlier = {}
+    graded = {r.student for r in run.runs} | {f.student for f in run.findings}
+    by_student = {s: lines for s, lines in earlier.items() if s not in graded}
+    general = []
+    for line in run.problems():
+        student = next((s for s in sorted(graded, key=len, reverse=True)
+                        if line.startswith((f"{s}: ", f"{s} / "))), None)
+        if student is None:
+            general.append(line)
+        else:
+            by_student.setdefault(student, []).append(line)
+    problems = general + [line for student in sorted(by_student) for line in by_student[student]]
+    path.write_text(json.dumps({"runs": [asdict(r) for r in run.runs], "skipped": run.skipped,
+                                "problems": problems, "by_student": by_student}, indent=1))
     return path
 
 

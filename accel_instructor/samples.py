@@ -26,7 +26,7 @@ class Submission:
 
     ``answers``: notebook -> solution grade_id -> code. ``extra_cells``: notebook -> list of
     (grade_id, code): a new code cell inserted after that cell. ``damage``: notebook -> one of
-    ``"missing"``, ``"not_json"``, ``"other_assignment"``, ``"symlink_to_source"``, ``"delete:<grade_id>"``,
+    ``"missing"``, ``"not_json"``, ``"nested_json"``, ``"folder"``, ``"binary"``, ``"other_assignment"``, ``"symlink_to_source"``, ``"delete:<grade_id>"``,
     ``"duplicate:<grade_id>"``. ``loses``: notebook -> graded cells expected to score zero
     (``"*"`` for all of them).
     """
@@ -112,6 +112,16 @@ def write_submission(course: Course, submission: Submission, submitted_root: Pat
             continue
         if damage == "not_json":
             target.write_text('{"cells": [  <- this file was cut off while saving')
+            continue
+        if damage == "nested_json":  # deep enough that json.loads raises RecursionError
+            target.write_text("[" * 200_000 + "]" * 200_000)
+            continue
+        if damage == "folder":  # a folder named like the notebook
+            (target / "inside").mkdir(parents=True)
+            nbformat.write(filled, target / "inside" / released.name)
+            continue
+        if damage == "binary":  # a zip, a PDF... handed in under the notebook's name
+            target.write_bytes(bytes(range(256)) * 64)
             continue
         if damage == "other_assignment":
             for cell in filled.cells:

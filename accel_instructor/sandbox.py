@@ -86,6 +86,10 @@ class SandboxRun:
     status: str  # "ok", or why the execution did not finish
     cells: list = field(default_factory=list)  # one {"id", "execution_count", "outputs"} per code cell
     seconds: float = 0.0
+    fault: str = ""  # not empty: the grader's side failed (see GRADER_FAULT); nothing is scored
+
+    def as_dict(self) -> dict:
+        return {"status": self.status, "cells": self.cells, "fault": self.fault}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -386,10 +390,11 @@ def memory_limit_status(runs: dict, cgroup: Cgroup) -> None:
     if not cgroup.oom_kills():
         return
     for run in runs.values():
-        if run.status != "ok":
+        if run.status != "ok":  # the kill may have cut the runner's result: still the learner's doing
             run.status = (f"execution stopped: the notebook used more than its memory limit "
                           f"({cgroup.memory_bytes >> 20} MiB for all its processes together) and was "
                           f"killed ({run.status[:120]})")
+            run.fault = ""
 
 
 def execute_in_sandbox(nb, notebook: str, submission: Path, **options) -> SandboxRun:
@@ -405,32 +410,106 @@ def execute_student_in_sandbox(notebooks: dict, submission: Path, *, slot: int =
     """Execute one student's prepared notebooks ({name: NotebookNode}, in that order) in one
     sandbox: one runner start, a fresh kernel (and an emptied /sandbox/work and /tmp, no process
     left over) for each notebook. Each notebook has its own ``wall_seconds`` cap and status: when
-    one stops the sandbox (its cap reached, the runner killed), it alone counts as not run, and
-    the notebooks after it run in a new sandbox. Never raises for anything a notebook does."""
+    one stops the sandbox (its cap reached, the runner killed), the cells it completed keep their
+    outputs, the rest count as not run, and the notebooks after it run in a new sandbox. Never
+    raises for anything a notebook does. A fault of the grader's side (the runner did not start,
+    a broken result) ends the student: every notebook not yet run gets that ``fault``."""
     bwrap = bwrap or check_available()
     cores = list(cores or sorted(os.sched_getaffinity(0)))
     runs: dict[str, SandboxRun] = {}
     while len(runs) < len(notebooks):
         rest = {name: nb for name, nb in notebooks.items() if name not in runs}
         runs.update(_one_sandbox(rest, submission, bwrap, slot, cores, limits, cell_timeout, wall_seconds))
+        fault = next((run.fault for run in runs.values() if run.fault), "")
+        if fault:  # the same start would fail the same way: the student waits for a regrade
+            for name in notebooks:
+                runs.setdefault(name, SandboxRun(name, f"not run: {fault}", [], 0.0, fault))
     return {name: runs[name] for name in notebooks}
+
+
+class _Stream:
+    """The runner's result lines for one sandbox, gathered per notebook (see :func:`_inside`):
+    ``ready`` once the runner has imported everything (before any learner code runs), then per
+    notebook one ``cell`` line per executed code cell and a ``done`` line with its status."""
+
+    def __init__(self, notebooks: dict):
+        self.notebooks, self.names = notebooks, list(notebooks)
+        self.ready = False
+        self.cells: dict[str, dict] = {}  # the current notebook's executed cells, by id
+        self.size = 0
+        self.runs: dict[str, SandboxRun] = {}
+
+    @property
+    def current(self) -> str:
+        return self.names[len(self.runs)]
+
+    def finish(self, status: str, seconds: float, fault: str = "", ours: bool = False) -> None:
+        """Close the current notebook: the cells that ran, the rest not run (``status`` says why:
+        the runner's, or ``ours`` when this side stopped it)."""
+        name = self.current
+        nb = self.notebooks[name]
+        cells = [self.cells.get(c.get("id")) or {"id": c.get("id"), "execution_count": None, "outputs": []}
+                 for c in _code_cells(nb)]
+        if fault:
+            self.runs[name] = SandboxRun(name, f"not run: {fault}", [], seconds, fault)
+        else:
+            checked, problem = outputs_from_result(json.dumps({"status": status, "cells": cells}).encode(), nb)
+            if problem in PROTOCOL_PROBLEMS:
+                self.runs[name] = SandboxRun(name, f"not run: {problem}", [], seconds, problem)
+            else:
+                shown = status if ours and problem.startswith("execution stopped") else problem
+                self.runs[name] = SandboxRun(name, shown, checked, seconds)
+        self.cells, self.size = {}, 0
+
+    def take(self, line: bytes, seconds: float) -> str:
+        """One result line; returns a grader fault ('' when the line is fine)."""
+        try:
+            message = json.loads(line)
+            kind = message["kind"]
+        except (ValueError, UnicodeDecodeError, TypeError, KeyError):
+            return "the runner wrote a broken result line (the result protocol failed)"
+        if kind == "ready":
+            self.ready = True
+            return ""
+        if not self.ready or message.get("notebook") != len(self.runs):
+            return f"the runner wrote an unexpected {str(kind)[:20]!r} line (the result protocol failed)"
+        if kind == "cell" and isinstance(message.get("cell"), dict):
+            self.size += len(line)
+            self.cells[message["cell"].get("id")] = message["cell"]
+            return ""
+        if kind == "done" and isinstance(message.get("status"), str):
+            self.finish(message["status"], seconds)
+            return ""
+        if kind == "fault" and isinstance(message.get("reason"), str):
+            return f"the grading kernel did not start ({message['reason'][:200]})"
+        return f"the runner wrote a malformed {str(kind)[:20]!r} line (the result protocol failed)"
+
+
+# What outputs_from_result says when the runner, not the learner, broke the result: a grader fault.
+PROTOCOL_PROBLEMS = ("result is not JSON; dropped", "result does not match the notebook that was sent; dropped",
+                     "result has a malformed cell; dropped", "no result came back")
 
 
 def _one_sandbox(notebooks: dict, submission: Path, bwrap: str, slot: int, cores: list[int],
                  limits: Limits, cell_timeout: int, wall_seconds: float) -> dict[str, SandboxRun]:
     """One sandbox for ``notebooks``: the results of those it finished, in order, and of the one
-    it stopped at (never empty, so the caller always makes progress)."""
+    it stopped at (never empty, so the caller always makes progress).
+
+    How it ends decides who answers for it. The learner's side (scored, with the cells completed
+    before it): a notebook's wall-clock cap, a result over its size limit, the runner killed after
+    it started. The grader's side (``fault``, nothing scored): bwrap or the runner failing before
+    the runner said it was ready (a missing module, bwrap refused), a result line that breaks the
+    protocol or is cut off, the grading kernel not starting."""
     import select
     import threading
 
     import nbformat
-    names = list(notebooks)
     argv = bwrap_argv(bwrap, submission, slot, limits, cores)
     request = json.dumps({"notebooks": [{"name": name, "notebook": nbformat.writes(nb)} for name, nb in notebooks.items()],
                           "cell_timeout": cell_timeout,
                           "output_bytes_per_cell": limits.output_bytes_per_cell}).encode()
     cgroup = Cgroup.create(f"accel-sandbox-{os.getpid()}-{slot}", limits, cores)
-    runs: dict[str, SandboxRun] = {}
+    stream = _Stream(notebooks)
     errors = bytearray()
     started = time.perf_counter()
     try:
@@ -451,31 +530,36 @@ def _one_sandbox(notebooks: dict, submission: Path, bwrap: str, slot: int, cores
             helpers = [threading.Thread(target=send, daemon=True), threading.Thread(target=drain, daemon=True)]
             for helper in helpers:
                 helper.start()
-            pending, status = bytearray(), None
+            pending, status, fault = bytearray(), None, ""
             deadline = started + wall_seconds
             fd = child.stdout.fileno()
             try:
-                while len(runs) < len(names):
+                while len(stream.runs) < len(notebooks) and not fault:
                     left = deadline - time.perf_counter()
                     if left <= 0:
                         status = f"stopped after the {wall_seconds:.0f} s cap"
+                        if not stream.ready:
+                            fault = f"the sandbox runner did not start within {wall_seconds:.0f} s"
                         break
                     if not select.select([fd], [], [], min(left, 5))[0]:
                         continue
                     chunk = os.read(fd, 1 << 20)
                     if not chunk:
+                        if pending:
+                            fault = "the runner's result was cut off (the result protocol failed)"
                         break
                     pending.extend(chunk)
-                    while b"\n" in pending and len(runs) < len(names):
+                    while b"\n" in pending and len(stream.runs) < len(notebooks) and not fault:
                         end = pending.index(b"\n")
                         line = bytes(pending[:end])
                         del pending[:end + 1]
-                        name, now = names[len(runs)], time.perf_counter()
-                        cells, problem = outputs_from_result(line, notebooks[name])
-                        runs[name] = SandboxRun(name, problem, cells, now - (deadline - wall_seconds))
-                        deadline = now + wall_seconds  # the next notebook's own cap
-                    if len(pending) > MAX_RESULT_BYTES:
+                        done, now = len(stream.runs), time.perf_counter()
+                        fault = stream.take(line, now - (deadline - wall_seconds))
+                        if len(stream.runs) > done:
+                            deadline = now + wall_seconds  # the next notebook's own cap
+                    if not fault and (len(pending) > MAX_RESULT_BYTES or stream.size > MAX_RESULT_BYTES):
                         status = f"result larger than {MAX_RESULT_BYTES >> 20} MiB; dropped"
+                        stream.cells = {}
                         break
             finally:
                 try:
@@ -485,17 +569,20 @@ def _one_sandbox(notebooks: dict, submission: Path, bwrap: str, slot: int, cores
                 child.wait()
                 for helper in helpers:
                     helper.join(timeout=10)
-            if len(runs) < len(names):
-                if status is None:
-                    text = errors.decode(errors="replace").strip().splitlines()
-                    reason = (text or [f"exit {child.returncode}"])[-1]
-                    status = f"the sandbox ended without a result ({reason[:200]})"
-                name = names[len(runs)]
-                runs[name] = SandboxRun(name, status, [], time.perf_counter() - (deadline - wall_seconds))
-        memory_limit_status(runs, cgroup)
+            if len(stream.runs) < len(notebooks):
+                text = errors.decode(errors="replace").strip().splitlines()
+                reason = (text or [f"exit {child.returncode}"])[-1][:200]
+                seconds = time.perf_counter() - (deadline - wall_seconds)
+                if not fault and not stream.ready:
+                    fault = f"the sandbox runner did not start ({reason})"
+                if fault:
+                    stream.finish("", seconds, fault)
+                else:
+                    stream.finish(status or f"the sandbox ended without a result ({reason})", seconds, ours=True)
+        memory_limit_status(stream.runs, cgroup)
     finally:
         cgroup.remove()
-    return runs
+    return stream.runs
 
 
 def _code_cells(nb: dict) -> list[dict]:
@@ -549,10 +636,9 @@ def merge_outputs(nb, run: dict | None) -> None:
     reason = (run or {}).get("status", "no result")
     by_id = {c["id"]: c for c in (run or {}).get("cells", [])}
     ids = [c.get("id") for c in cells]
-    if reason != "ok":  # a run that did not finish (kernel died, cap reached) counts for nothing
-        by_id = {}
-    elif len(by_id) != len(cells) or set(by_id) != set(ids):
+    if not set(by_id) <= set(ids):
         by_id, reason = {}, "result does not match this notebook"
+    # a run that did not finish (kernel died, cap reached) keeps the cells that completed before it
     for cell in cells:
         got = by_id.get(cell.get("id"))
         if got is not None and got["execution_count"] is not None:
@@ -601,7 +687,7 @@ def remote_student(request: str) -> str:
         notebooks = {name: nbformat.reads(text, as_version=4) for name, text in data["notebooks"].items()}
         runs = execute_student_in_sandbox(notebooks, staged, slot=data.get("slot", 0), limits=limits,
                                           cell_timeout=data["cell_timeout"], wall_seconds=data["wall_seconds"])
-        out = {name: {"status": run.status, "cells": run.cells} for name, run in runs.items()}
+        out = {name: run.as_dict() for name, run in runs.items()}
     return json.dumps(out)
 
 
@@ -629,29 +715,44 @@ def _inside() -> int:
     # the runner's start); nbformat never checks that format.
     sys.modules.setdefault("rfc3987_syntax", None)
     import nbformat
+    import nbclient  # noqa: F401 - everything the runner needs, before it says it is ready
+    import accel  # noqa: F401 - the course's packages, which the notebooks import
 
     with os.fdopen(result_fd, "wb") as out:
+        def send(message: dict) -> None:
+            out.write(json.dumps(message).encode() + b"\n")
+            out.flush()
+
+        send({"kind": "ready"})  # no learner code has run yet: a failure before this is the grader's
         for index, item in enumerate(request["notebooks"]):
             if index:
                 _fresh_sandbox()
             nb = nbformat.reads(item["notebook"], as_version=4)
+
+            def executed(cell, index=index):
+                send({"kind": "cell", "notebook": index, "cell": {
+                    "id": cell.get("id"), "execution_count": cell.get("execution_count"),
+                    "outputs": cell.get("outputs", [])}})
+
+            runner = _executor(nb, int(request["cell_timeout"]), int(request["output_bytes_per_cell"]), executed)
             status = "ok"
             try:
-                _executor(nb, int(request["cell_timeout"]), int(request["output_bytes_per_cell"])).run()
-            except BaseException as err:  # noqa: BLE001 - whatever stopped it, report the cells that ran
+                runner.run()
+            except BaseException as err:  # noqa: BLE001 - whatever stopped it, the cells that ran are sent
                 status = f"{type(err).__name__}: {str(err).strip().splitlines()[-1] if str(err).strip() else ''}"[:300]
-            cells = [{"id": c.get("id"), "execution_count": c.get("execution_count"), "outputs": c.get("outputs", [])}
-                     for c in nb.cells if c.cell_type == "code"]
-            out.write(json.dumps({"status": status, "cells": cells}).encode() + b"\n")
-            out.flush()
+                if index == 0 and not runner.started:  # no learner cell ran yet: the kernel did not start
+                    send({"kind": "fault", "notebook": index, "reason": status})
+                    return 1
+            send({"kind": "done", "notebook": index, "status": status})
     return 0
 
 
-def _executor(nb, cell_timeout: int, cap: int):
+def _executor(nb, cell_timeout: int, cap: int, executed=lambda cell: None):
     """A client that executes ``nb`` exactly as nbgrader's ``Execute`` preprocessor does (the
     same settings, its ``on_cell_executed`` hook, nbconvert's ExecutePreprocessor loop), built
     on nbclient alone: importing nbgrader costs the runner about a second more. It keeps at most
-    ``cap`` bytes of output per cell. tests/test_sandbox.py checks the settings against nbgrader's."""
+    ``cap`` bytes of output per cell, and hands each code cell to ``executed`` once it has run.
+    tests/test_sandbox.py checks the settings against nbgrader's."""
     import nbformat
     from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
@@ -660,6 +761,7 @@ def _executor(nb, cell_timeout: int, cap: int):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self._sizes: dict = {}
+            self.started = False  # a learner cell was sent to the kernel
 
         def on_cell_executed(self, **kwargs):  # nbgrader.preprocessors.Execute.on_cell_executed
             cell, reply = kwargs["cell"], kwargs["execute_reply"]
@@ -689,7 +791,10 @@ def _executor(nb, cell_timeout: int, cap: int):
                 info = self.wait_for_reply(self.kc.kernel_info())
                 self.nb.metadata["language_info"] = info["content"]["language_info"]
                 for index, cell in enumerate(self.nb.cells):
+                    self.started = True
                     self.execute_cell(cell, index, store_history=True)
+                    if cell.cell_type == "code":
+                        executed(cell)
             return self.nb
 
     return Runner(nb, resources={"metadata": {"path": WORK}}, kernel_manager_class=AsyncKernelManager,

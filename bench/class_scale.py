@@ -12,8 +12,11 @@ lost a point).
 
     python bench/class_scale.py                       # 40 submissions, 4 notebooks (long)
     python bench/class_scale.py --students 8 --notebooks 01_vectorization 02_kernel_fusion
+    python bench/class_scale.py --students 40 --notebooks 01_vectorization --modes jobs2 --incremental
 
-Writes bench/results/class_scale.md and .json.
+Writes bench/results/class_scale.md and .json (with --incremental: class_scale_incremental.*,
+the time of a second ``grade`` with nothing changed, of ``grade --student X`` and of ``grade``
+after one student handed in again).
 """
 from __future__ import annotations
 
@@ -88,11 +91,36 @@ def run(mode: str, students, notebooks, workdir: Path) -> dict:
         seconds = time.perf_counter() - start
     grades = {f"{r.student}/{r.notebook}/{c.grade_id}": c.score
               for r in read_gradebook(course) for c in r.cells}
+    incremental = _incremental(course, names, options) if INCREMENTAL and mode != "unsandboxed" else {}
     false_failures = sorted(key for key, score in grades.items()
                             if "_correct/" in key and "/test_" in key and score == 0)
     return {"mode": mode, "seconds": seconds, "per_student": seconds / len(students),
             "statuses": [r.status for r in result.runs], "grades": grades,
-            "false_failures": false_failures}
+            "false_failures": false_failures, "incremental": incremental}
+
+
+INCREMENTAL = False  # --incremental
+
+
+def _incremental(course: Course, names: list[str], options: dict) -> dict:
+    """After the class run: `grade` again with nothing changed (everyone skipped), `grade --student X`
+    for one student, and `grade` after one student handed in again (one graded, the rest skipped)."""
+    timings = {}
+    start = time.perf_counter()
+    again = grade_class(course, None, **options)
+    timings["grade again, nothing changed"] = (time.perf_counter() - start, len(again.runs), len(again.skipped))
+    start = time.perf_counter()
+    one = grade_class(course, [names[0]], **options)
+    timings[f"grade --student {names[0]}"] = (time.perf_counter() - start, len(one.runs), len(one.skipped))
+    changed = course.submitted_dir / names[0] / "acceleration"
+    for path in changed.glob("*.ipynb"):
+        if path.is_file():
+            path.write_text(path.read_text() + "\n")
+    start = time.perf_counter()
+    resubmitted = grade_class(course, None, **options)
+    timings["grade after one student handed in again"] = (time.perf_counter() - start, len(resubmitted.runs),
+                                                           len(resubmitted.skipped))
+    return timings
 
 
 def main() -> int:
@@ -102,7 +130,12 @@ def main() -> int:
                                                              "03_cache_tiling", "04_roofline"])
     parser.add_argument("--modes", nargs="+", default=["unsandboxed", "jobs1", "jobs2"],
                         choices=["unsandboxed", "jobs1", "jobs2", "dask"])
+    parser.add_argument("--incremental", action="store_true",
+                        help="after each sandboxed run, time a second `grade` (nothing changed), "
+                             "`grade --student X` and `grade` after one resubmission")
     args = parser.parse_args()
+    global INCREMENTAL
+    INCREMENTAL = args.incremental
     os.environ.setdefault("ACCEL_CELL_TIMEOUT", "60")
     students = class_of(args.students, args.notebooks)
     results = {}
@@ -111,7 +144,7 @@ def main() -> int:
             results[mode] = run(mode, students, args.notebooks, Path(tmp))
     base = results.get("unsandboxed")
     lines = [f"Command: `python bench/class_scale.py --students {args.students} --notebooks "
-             f"{' '.join(args.notebooks)} --modes {' '.join(args.modes)}` "
+             f"{' '.join(args.notebooks)} --modes {' '.join(args.modes)}{' --incremental' * args.incremental}` "
              f"({time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs)", "",
              "| run | wall time | per student | throughput (students/min) | same grades as the first run | false failures |",
              "|---|---|---|---|---|---|"]
@@ -138,12 +171,19 @@ def main() -> int:
         kinds.setdefault(kind, set()).add(name)
     lines += ["", "Class: " + "; ".join(f"{len([s for s in students if s[0] == k])} {k} ({', '.join(sorted(v))})"
                                       for k, v in kinds.items())]
+    for mode, r in results.items():
+        if r["incremental"]:
+            lines += ["", f"Incremental grading after the {mode} run ({r['per_student']:.1f} s per student "
+                          f"in the class run):", "", "| command | wall time | graded | skipped |", "|---|---|---|---|"]
+            lines += [f"| {what} | {sec:.1f} s | {graded} | {skipped} |"
+                      for what, (sec, graded, skipped) in r["incremental"].items()]
     text = "\n".join(lines) + "\n"
     print(text)
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
-    (out / "class_scale.md").write_text(text)
-    (out / "class_scale.json").write_text(json.dumps(results, indent=1))
+    stem = "class_scale_incremental" if args.incremental else "class_scale"  # keeps the full run's file
+    (out / f"{stem}.md").write_text(text)
+    (out / f"{stem}.json").write_text(json.dumps(results, indent=1))
     return 0
 
 

@@ -72,8 +72,12 @@ def main() -> int:
             prepared = timed("prepare (nbgrader sanitize)", lambda: {
                 nb: grade.prepare_notebook(course, "ref", nb) for nb in args.notebooks}, rows)
             results = course.root / grade.RESULTS_DIR
-            timed("sandbox: all notebooks", lambda: grade._sandbox_student(
-                course, "ref", prepared, 0, sorted(os.sched_getaffinity(0)), 600, sandbox.Limits(), results), rows)
+            slots = __import__("queue").Queue()
+            slots.put(0)
+            staged = course.root / ".staged" / "ref" / "acceleration"
+            answer = timed("sandbox: all notebooks", lambda: grade.run_student_here(
+                prepared, staged, slots, [sorted(os.sched_getaffinity(0))], sandbox.Limits(), 120, 300), rows)
+            grade.collect_student(answer, prepared, results / "ref", checked=True)
             run = timed("scoring (replay)", lambda: grade.autograde_student(course, "ref", 600, replay=results), rows)
             assert run.status == "graded", run.messages
             timed("unsandboxed nbgrader autograde (whole student)",

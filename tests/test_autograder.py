@@ -27,7 +27,7 @@ def graded(tmp_path_factory):
     students = list(demo.values()) + [sub for sub, _ in packed]
     for sub in students:
         write_submission(course, sub)
-    runs = grade_class(course, [s.student for s in students], log=lambda *_: None)
+    runs = grade_class(course, [s.student for s in students], jobs=2, log=lambda *_: None)
     rows = {(r.student, r.notebook): r for r in read_gradebook(course)}
     carrier = {name: sub for sub, names in packed for name in names}
     return course, demo, carrier, runs, rows

@@ -287,6 +287,7 @@ def test_bundle_on_other_supported_pythons(bundle, course, tmp_path, python):
         assert report[name]["errors"] == [], f"{name} on {python}: {report[name]['errors']}"
 
 
+@pytest.mark.slow  # a whole bundle through the CLI, about 12 s
 def test_publish_command_takes_binder_repo(tmp_path):
     cli = [sys.executable, "-m", "accel_instructor", "publish"]
     out = subprocess.run([*cli, str(tmp_path / "b"), "--binder-repo", "uni/acc"], cwd=ROOT,

@@ -187,7 +187,12 @@ def test_a_cell_that_did_not_run_scores_nothing():
     assert [c.outputs for c in nb.cells[:2]] == [[], []]
     assert nb.cells[2].outputs[0]["ename"] == sandbox.NOT_RUN
     stopped = dict(good, status="execution stopped: DeadKernelError")
-    merge_outputs(nb, stopped)  # a run that did not finish counts for nothing
+    merge_outputs(nb, stopped)  # a run that did not finish keeps the cells completed before it
+    assert [c.outputs for c in nb.cells[:2]] == [[], []]
+    assert nb.cells[2].outputs[0]["ename"] == sandbox.NOT_RUN
+    assert "DeadKernelError" in nb.cells[2].outputs[0]["evalue"]
+    forged = dict(good, cells=good["cells"] + [{"id": "not-in-this-notebook", "execution_count": 9, "outputs": []}])
+    merge_outputs(nb, forged)  # a result for another notebook counts for nothing
     assert all(c.outputs[0]["ename"] == sandbox.NOT_RUN for c in nb.cells)
 
 
@@ -234,6 +239,7 @@ def _printed(run):
     return "".join(o.get("text", "") for c in run.cells for o in c["outputs"])
 
 
+@pytest.mark.slow  # five real sandboxes, about 20 s
 def test_one_sandbox_per_student_keeps_notebooks_apart(tmp_path):
     """All of a student's notebooks share one sandbox, yet each starts as in a new one (no file,
     no process left by the one before), and one that kills the runner or reaches its cap costs
@@ -255,7 +261,8 @@ def test_one_sandbox_per_student_keeps_notebooks_apart(tmp_path):
     # only bwrap's init (1) and the runner (2) besides the kernel itself: the `sleep` is gone
     assert "procs [1, 2]" in _printed(runs["b_looks"]), _printed(runs["b_looks"])
     assert status["c_kills_runner"].startswith("the sandbox ended without a result"), status
-    assert runs["c_kills_runner"].cells == []
+    assert not runs["c_kills_runner"].fault  # the learner's doing: scored, not a grader fault
+    assert [c["execution_count"] for c in runs["c_kills_runner"].cells] == [None]
     assert status["d_hangs"] == "stopped after the 12 s cap", status
     assert status["e_runs"] == "ok" and "e ran" in _printed(runs["e_runs"]), status
 

@@ -1,4 +1,5 @@
-"""A compiled loop writes far outside its array and the kernel process dies (segmentation fault)."""
+"""A compiled loop writes far outside its array and the kernel process dies (segmentation fault)
+in matmul_flops's cell: the cells completed before it keep their points, the rest score 0."""
 ANSWERS = {"01_vectorization": {"matmul_flops": '''
 import numba
 
@@ -11,5 +12,7 @@ _scribble(np.zeros(4))
 def matmul_flops(m, k, n):
     return 2 * m * k * n
 '''}}
-LOSES = {"01_vectorization": ["*"], "02_kernel_fusion": []}
-EXPECT_NOTE = "scored 0"
+LOSES = {"01_vectorization": ["test_matmul_flops", "test_vectorized_matmul_speed", "test_q1_intensity",
+                              "test_q2_gflops"],
+         "02_kernel_fusion": []}
+EXPECT_NOTE = "the cells that ran before it are scored"
