@@ -305,6 +305,41 @@ def test_bundle_on_other_supported_pythons(bundle, course, tmp_path, python):
         assert report[name]["errors"] == [], f"{name} on {python}: {report[name]['errors']}"
 
 
+@pytest.mark.nbgrader
+def test_bundle_turns_off_nbgrader_instructor_tools_and_keeps_validate(student_venv, tmp_path):
+    """The course uses no exchange and no formgrader: their server extensions and JupyterLab
+    plugins are off in the bundle's environment; Validate stays on."""
+    env = student_env(student_venv)
+    jupyter = str(student_venv / "bin" / "jupyter")
+    server = subprocess.run([jupyter, "server", "extension", "list"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True)
+    text = server.stdout + server.stderr
+    for extension in ("formgrader", "assignment_list", "course_list"):
+        assert re.search(rf"nbgrader\.server_extensions\.{extension}\s+disabled", text), text
+    assert re.search(r"nbgrader\.server_extensions\.validate_assignment\s+enabled", text), text
+    lab = subprocess.run([jupyter, "labextension", "list"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    disabled = (lab.stdout + lab.stderr).split("Disabled extensions:", 1)
+    assert len(disabled) == 2, lab.stdout + lab.stderr
+    for plugin in ("formgrader", "assignment-list", "course-list", "create-assignment", "menu"):
+        assert f"@jupyter/nbgrader:{plugin}" in disabled[1], lab.stdout + lab.stderr
+    assert "@jupyter/nbgrader:validate-assignment" not in disabled[1]
+
+
+@pytest.mark.nbgrader
+def test_validate_shows_each_stub_message_whole(bundle, student_venv, tmp_path):
+    """nbgrader validate cuts error lines at Validator.width; the bundle's config widens it so a
+    learner reads what to write ("... its docstring says what it takes and returns)")."""
+    folder = tmp_path / "untouched"
+    shutil.copytree(bundle, folder)
+    out = subprocess.run([str(student_venv / "bin" / "nbgrader"), "validate", "acceleration/01_vectorization.ipynb"],
+                         cwd=folder, env=student_env(student_venv, NBGRADER_EXECUTION="validate"),
+                         capture_output=True, text=True, timeout=1800)
+    lines = [line for line in out.stdout.splitlines() if "is not written yet" in line]
+    assert lines, out.stdout[-3000:]
+    for line in lines:
+        assert "(its docstring says what it takes and returns)" in line, f"cut by Validate: {line}"
+
+
 # No answer in the text (issue 19.2) ---------------------------------------------------------
 # Leaks in today's text that other work is rewriting: (released notebook, answer name). Remove a
 # line when its text is fixed; any leak not listed here fails the test at once.
