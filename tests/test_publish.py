@@ -313,12 +313,12 @@ def test_bundle_turns_off_nbgrader_instructor_tools_and_keeps_validate(student_v
     jupyter = str(student_venv / "bin" / "jupyter")
     server = subprocess.run([jupyter, "server", "extension", "list"], cwd=tmp_path, env=env,
                             capture_output=True, text=True)
-    text = server.stdout + server.stderr
+    text = re.sub(r"\x1b\[[0-9;]*m", "", server.stdout + server.stderr)  # colours
     for extension in ("formgrader", "assignment_list", "course_list"):
         assert re.search(rf"nbgrader\.server_extensions\.{extension}\s+disabled", text), text
     assert re.search(r"nbgrader\.server_extensions\.validate_assignment\s+enabled", text), text
     lab = subprocess.run([jupyter, "labextension", "list"], cwd=tmp_path, env=env, capture_output=True, text=True)
-    disabled = (lab.stdout + lab.stderr).split("Disabled extensions:", 1)
+    disabled = re.sub(r"\x1b\[[0-9;]*m", "", lab.stdout + lab.stderr).split("Disabled extensions:", 1)
     assert len(disabled) == 2, lab.stdout + lab.stderr
     for plugin in ("formgrader", "assignment-list", "course-list", "create-assignment", "menu"):
         assert f"@jupyter/nbgrader:{plugin}" in disabled[1], lab.stdout + lab.stderr
