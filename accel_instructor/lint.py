@@ -202,7 +202,7 @@ def _contains_run(lines: list[str], run: list[str]) -> bool:
 # released text is then read for numbers a student could copy: plain numbers, decimals,
 # percentages, fractions (9/84) and sizes with a binary unit (16 KiB).
 ANSWER_NAME = re.compile(r"^q\d+_\w+$")
-_NUMBER = (r"(?<![\w.])(?P<num>\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?)"
+_NUMBER = (r"(?<![\w.])(?P<num>\d+(?:[,_]\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?)"
            r"(?:\s*/\s*(?P<den>\d+(?:\.\d+)?)(?![\w.]))?"
            r"(?:\s*(?P<unit>%|KiB|MiB|GiB|kB|B\b|bytes?\b))?")
 NUMBER = re.compile(_NUMBER)
@@ -255,7 +255,7 @@ def answer_values(nb) -> dict[str, float]:
 def _written_numbers(text: str):
     """(value, written form, has byte unit, significant digits) of each number in ``text``."""
     for match in NUMBER.finditer(text):
-        num, den, unit = match["num"].replace(",", ""), match["den"], match["unit"]
+        num, den, unit = match["num"].replace(",", "").replace("_", ""), match["den"], match["unit"]
         try:
             value = float(num) / float(den) if den else float(num)
         except (ValueError, ZeroDivisionError):

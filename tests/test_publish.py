@@ -381,6 +381,7 @@ def test_release_gives_no_answer_away(course):
     ("The operational intensity is 0.107 FLOP per byte.", "q6_ai_gelu_unfused_operational"),
     ("One tile takes 16 KiB.", "q2_tile_bytes"),
     ("One tile takes 16,384 bytes.", "q2_tile_bytes"),
+    ("```python\nprint('one tile:', 16_384, 'B')\n```\nprints 16_384 B", "q2_tile_bytes"),
     ("The unfused GELU moves 84 bytes per element.", "q1_unfused_bytes"),
     ("Amdahl caps it at 4.71x.", "q8_amdahl_speedup"),
     ("```python\nratio = 1 / 12\n```", "q1_ai_add"),
