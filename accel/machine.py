@@ -454,7 +454,14 @@ def describe() -> list[tuple[str, str, str]]:
                  f"faked ({source})" if source == "ACCEL_FAKE_LLC_BYTES" else f"measured ({source})")
         rows.append((f"L{cache['level']} {cache['type'].lower()} cache",
                      f"{cache['bytes'] // KiB} KiB", label))
-    rows.append(("memory limit", f"{memory_limit_bytes() / GiB:.1f} GiB", "measured"))
+    cgroup = _cgroup_limit()
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        physical = None
+    source = ("measured (cgroup memory limit)" if cgroup and (not physical or cgroup < physical)
+              else "measured (physical memory)" if physical else "assumed (Binder's 2 GiB)")
+    rows.append(("memory limit", f"{memory_limit_bytes() / GiB:.1f} GiB", source))
     rows.append(("BLAS threads", "pinnable" if blas["pinnable"] else "not pinnable",
                  f"measured ({blas['library']})"))
     return rows
