@@ -59,7 +59,7 @@ def cmd_check(course: Course, args) -> int:
     import tempfile
 
     from .build import build_source, normalized
-    from .lint import lint_course, release_leaks
+    from .lint import answer_leaks, lint_course, release_leaks
     failures = 0
 
     def report(title, problems):
@@ -72,6 +72,8 @@ def cmd_check(course: Course, args) -> int:
     report("cell headers (schema 3, unique grade_ids, a test after every answer)", lint_course(course.source_dir))
     report("release leaks nothing (no solutions, hidden tests or pairing)",
            release_leaks(course.source_dir, course.release_dir))
+    report("no answer's value in the released text (numbers, fractions, percentages)",
+           answer_leaks(course.source_dir, course.release_dir))
     with tempfile.TemporaryDirectory() as scratch:
         import shutil
         copy = Course(Path(scratch))

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import ast
 import json
+import math
+import re
 from pathlib import Path
 
 import nbformat
@@ -191,3 +193,115 @@ def _meaningful(lines) -> list[str]:
 def _contains_run(lines: list[str], run: list[str]) -> bool:
     n = len(run)
     return any(lines[i:i + n] == run for i in range(len(lines) - n + 1))
+
+
+# No answer in the text ----------------------------------------------------------------------
+# The "Check your understanding" answers are numbers (q1_intensity = ...). Their values come
+# from the reference solution itself: each ``qN_name = expression`` of a solution region is
+# evaluated (with math and numpy), so the lint follows the answers when they change. The
+# released text is then read for numbers a student could copy: plain numbers, decimals,
+# percentages, fractions (9/84) and sizes with a binary unit (16 KiB).
+ANSWER_NAME = re.compile(r"^q\d+_\w+$")
+_NUMBER = (r"(?<![\w.])(?P<num>\d+(?:[,_]\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?)"
+           r"(?:\s*/\s*(?P<den>\d+(?:\.\d+)?)(?![\w.]))?"
+           r"(?:\s*(?P<unit>%|KiB|MiB|GiB|kB|B\b|bytes?\b))?")
+NUMBER = re.compile(_NUMBER)
+UNIT_SCALE = {"%": 0.01, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "kB": 1000}
+# Integer answers: a byte count (the answer's name says bytes) counts only when written with a
+# byte unit ("84 bytes", "16 KiB"), any other integer only from 1000 up, because small numbers
+# recur honestly everywhere ("n = 8192" elements, "128-bit"). Below 16 bytes (8 bytes: a float64
+# element) an answer cannot be kept out of a course about bytes at all: its question must ask
+# for a derivation instead.
+SMALL_BYTES, SMALL_INTEGER = 16, 1000
+
+
+def answer_values(nb) -> dict[str, float]:
+    """``{name: value}`` of every numeric qN_ answer in a source notebook's solution regions.
+
+    Raises ValueError naming the answer when its expression cannot be evaluated on its own
+    (the lint must not skip an answer silently).
+    """
+    import math
+
+    import numpy
+    values: dict[str, float] = {}
+    for gid, cell in solution_cells(nb):
+        if cell.cell_type != "code":
+            continue
+        namespace = {"math": math, "np": numpy, "numpy": numpy}
+        try:
+            tree = ast.parse("\n".join(solution_region(cell.source)))
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1
+                    and isinstance(node.targets[0], ast.Name)):
+                continue
+            name = node.targets[0].id
+            if not ANSWER_NAME.match(name):
+                continue
+            try:
+                value = eval(compile(ast.Expression(node.value), name, "eval"), namespace)
+            except Exception as error:
+                raise ValueError(f"answer {name} of {gid!r}: cannot evaluate its reference "
+                                 f"expression on its own ({error}); write it as arithmetic on "
+                                 f"numbers and math.*") from error
+            namespace[name] = value
+            if isinstance(value, (int, float, numpy.integer, numpy.floating)) and not isinstance(value, bool):
+                values[name] = float(value)
+    return values
+
+
+def _written_numbers(text: str):
+    """(value, written form, has byte unit, significant digits) of each number in ``text``."""
+    for match in NUMBER.finditer(text):
+        num, den, unit = match["num"].replace(",", "").replace("_", ""), match["den"], match["unit"]
+        try:
+            value = float(num) / float(den) if den else float(num)
+        except (ValueError, ZeroDivisionError):
+            continue
+        digits = len(num.split("e")[0].split("E")[0].replace(".", "").lstrip("0")) or 1
+        if unit in UNIT_SCALE:
+            value *= UNIT_SCALE[unit]
+        decimals = len(num.split(".")[1]) if "." in num and not den else 0
+        yield value, match.group(0).strip(), unit not in (None, "%"), digits, decimals, bool(den), unit
+
+
+def _gives_away(name: str, answer: float, written) -> bool:
+    value, _, byte_unit, digits, decimals, fraction, unit = written
+    if fraction:
+        return math.isclose(value, answer, rel_tol=1e-9)
+    if answer == int(answer) and abs(answer) >= 1:
+        if value != answer:
+            return False
+        if "bytes" in name:
+            return byte_unit and abs(answer) >= SMALL_BYTES
+        return abs(answer) >= SMALL_INTEGER
+    if digits < 2:
+        return False  # "0.1" or "5%" is too coarse to give a non-integer answer away
+    if unit == "%":  # 69% of 0.6875: compare in percent, at the written precision
+        answer, value = answer * 100, value * 100
+    return round(answer, decimals) == round(value, decimals) != 0
+
+
+def answer_leaks(source_dir: Path, release_dir: Path) -> list[str]:
+    """Answers of any notebook's questions written in any released notebook's text (markdown,
+    code and outputs; hidden tests are not released), within the rounding a student would
+    write: the same integer (or size, 16 KiB = 16384), a fraction of equal value, a decimal or
+    percentage that rounds to it at its written precision."""
+    answers = []
+    for source in sorted(Path(source_dir).glob("*.ipynb")):
+        for name, value in answer_values(nbformat.read(source, as_version=4)).items():
+            answers.append((source.stem, name, value))
+    problems = []
+    for path in sorted(Path(release_dir).glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for index, cell in enumerate(nb.cells):
+            texts = [cell.source] + [out.get("text", "") for out in cell.get("outputs", [])]
+            for written in (w for text in texts for w in _written_numbers(text)):
+                for stem, name, value in answers:
+                    problem = (f"{path.name} cell {index} ({cell.cell_type}): {written[1]!r} gives "
+                               f"away {stem}:{name} = {value:g}; let the learner compute it")
+                    if _gives_away(name, value, written) and problem not in problems:
+                        problems.append(problem)
+    return problems

@@ -36,7 +36,8 @@ STUDENT_README = """# Acceleration: CPU vectorization, kernel fusion, cache-awar
   `requirements.txt` pins every package for Python 3.11 to 3.14 (resolved with `uv pip compile
   --universal`). If you change a file in `accel/`, run the `pip install` line again.
 
-Each notebook, solved, runs within 2 GiB of memory (the size of a Binder session).
+Each notebook's kernel, solved or not, stays within 1.5 GiB of memory, so that it and JupyterLab
+fit in the 2 GiB of a Binder session.
 
 ## Work and check
 
@@ -75,7 +76,24 @@ c = get_config()  # noqa: F821 - provided by nbgrader
 c.CourseDirectory.course_id = "acceleration"
 c.Execute.timeout = {timeout}
 c.Execute.interrupt_on_timeout = True
+# Validate cuts each line of an error at this width: wide enough for the longest "not written
+# yet" message of these notebooks (nbgrader's default, 90, cut them mid-word).
+c.Validator.width = {width}
 '''
+
+# nbgrader's instructor and exchange tools are of no use to students (the course has no exchange
+# and no formgrader): installed with the bundle into the venv's etc/jupyter, these files turn them
+# off and keep Validate. A conf.d file read after nbgrader's own ("nbgrader.json") wins.
+JUPYTER_SERVER_CONFIG = {"ServerApp": {"jpserver_extensions": {
+    "nbgrader.server_extensions.formgrader": False,
+    "nbgrader.server_extensions.assignment_list": False,
+    "nbgrader.server_extensions.course_list": False,
+    "nbgrader.server_extensions.validate_assignment": True}}}
+JUPYTER_SERVER_CONFIG_NAME = "student_course.json"  # sorts after nbgrader.json
+LAB_PAGE_CONFIG = {"disabledExtensions": {
+    "@jupyter/nbgrader:formgrader": True, "@jupyter/nbgrader:assignment-list": True,
+    "@jupyter/nbgrader:course-list": True, "@jupyter/nbgrader:create-assignment": True,
+    "@jupyter/nbgrader:menu": True}}
 
 GITIGNORE = """.venv/
 __pycache__/
@@ -110,7 +128,25 @@ def student_readme(binder_repo: str | None) -> str:
 def _student_pyproject() -> str:
     return ('[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n\n'
             '[project]\nname = "accel-student"\nversion = "0.1.0"\nrequires-python = ">=3.11,<3.15"\n\n'
-            '[tool.setuptools.packages.find]\ninclude = ["accel", "accel.*"]\n')
+            '[tool.setuptools.packages.find]\ninclude = ["accel", "accel.*"]\n\n'
+            '# JupyterLab settings for this course, installed into the environment (see jupyter-config/)\n'
+            '[tool.setuptools.data-files]\n'
+            f'"etc/jupyter/jupyter_server_config.d" = ["jupyter-config/{JUPYTER_SERVER_CONFIG_NAME}"]\n'
+            '"etc/jupyter/labconfig" = ["jupyter-config/page_config.json"]\n')
+
+
+def validator_width(release_dir: Path) -> int:
+    """A Validate line width that shows every stub's message whole: the longest line naming
+    ``NotImplementedError(`` in the released notebooks, plus room for Validate's indent and the
+    traceback's ``----> 12`` prefix; never below nbgrader's 90."""
+    import nbformat
+    longest = 0
+    for path in sorted(Path(release_dir).glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for line in cell.source.splitlines():
+                if "NotImplementedError(" in line:
+                    longest = max(longest, len(line.strip()))
+    return max(90, longest + 24)
 
 
 def _environment_yml() -> str:
@@ -157,6 +193,11 @@ def publish(course: Course, dest: Path, force: bool = False, binder_repo: str | 
     (binder / "postBuild").chmod(0o755)
     (dest / "README.md").write_text(student_readme(binder_repo))
     (dest / ".gitignore").write_text(GITIGNORE)
-    (dest / "nbgrader_config.py").write_text(
-        STUDENT_NBGRADER_CONFIG.format(timeout=load_settings().cell_timeout_seconds))
+    (dest / "nbgrader_config.py").write_text(STUDENT_NBGRADER_CONFIG.format(
+        timeout=load_settings().cell_timeout_seconds, width=validator_width(course.release_dir)))
+    import json
+    config = dest / "jupyter-config"
+    config.mkdir()
+    (config / JUPYTER_SERVER_CONFIG_NAME).write_text(json.dumps(JUPYTER_SERVER_CONFIG, indent=2) + "\n")
+    (config / "page_config.json").write_text(json.dumps(LAB_PAGE_CONFIG, indent=2) + "\n")
     return dest

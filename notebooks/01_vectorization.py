@@ -409,15 +409,14 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
 # The interpreter overhead disappears too, of course: one Python call does `2N^3` FLOPs.
 
 # %%
-flags = set()
-if os.path.exists("/proc/cpuinfo"):
-    with open("/proc/cpuinfo") as cpuinfo:
-        for line in cpuinfo:
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-                break
-for ext in ("sse2", "avx", "avx2", "fma", "avx512f"):
-    print(f"{ext:>8}: {'yes' if ext in flags else 'no' if flags else 'unknown'}")
+from accel.machine import cpu_features
+
+cpu = cpu_features()  # /proc/cpuinfo on Linux, sysctl on macOS; x86-64 or ARM
+print(f"{cpu['name']}: widest vector extension {cpu['simd']}, "
+      f"{cpu['vector_bits']}-bit registers ({cpu['vector_bits_source']})")
+for extension, present in cpu["extensions"].items():
+    print(f"{extension:>8}: {'unknown' if present is None else 'yes' if present else 'no'}")
+print(f"source: {cpu['source']}")
 
 # %% [markdown]
 # ## Check your understanding

@@ -128,3 +128,42 @@ def test_installed_versions_are_the_locked_ones():
             if installed != pinned:
                 wrong.append(f"{name}: installed {installed}, locked {pinned}")
     assert not wrong, "this venv differs from requirements-dev.lock (run `make venv` again): " + "; ".join(wrong)
+
+
+def imported_top_level_modules(source: str) -> set[str]:
+    import ast
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_student_lock_holds_what_students_import_and_no_instructor_tool():
+    """What the released notebooks and the learner package ``accel`` import is in
+    requirements.lock (or the standard library); the instructor's tools (jupytext for `build`,
+    tqdm for `grade`, Dask, psycopg) are not, and accel/ imports none of them."""
+    import sys
+    from importlib.metadata import packages_distributions
+
+    import nbformat
+    sources = {str(path.relative_to(ROOT)): path.read_text() for path in (ROOT / "accel").rglob("*.py")}
+    for path in sorted((ROOT / "release" / "acceleration").glob("*.ipynb")):
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            if cell.cell_type == "code":
+                sources[f"{path.name} cell {index}"] = cell.source
+    student = lock_pins("requirements.lock")
+    distributions = packages_distributions()
+    missing = []
+    for where, source in sources.items():
+        for module in imported_top_level_modules(source) - set(sys.stdlib_module_names) - {"accel"}:
+            dists = {d.lower().replace("_", "-") for d in distributions.get(module, [module])}
+            if not dists & set(student):
+                missing.append(f"{where}: imports {module} ({', '.join(sorted(dists))}), not in requirements.lock")
+    assert missing == [], "\n".join(missing)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for tool in ("jupytext", "tqdm"):
+        assert tool not in student, f"{tool} is an instructor tool, yet requirements.lock pins it"
+        assert any(dep.startswith(f"{tool}==") for dep in project["optional-dependencies"]["instructor"])

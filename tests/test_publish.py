@@ -14,13 +14,14 @@ import re
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from accel_instructor.course import CourseError
-from accel_instructor.lint import release_leaks
+from accel_instructor.lint import answer_leaks, answer_values, release_leaks
 from accel_instructor.publish import binder_url, publish
 from accel_instructor.samples import fill, reference_code, solution_cells
 from conftest import ROOT
@@ -28,7 +29,8 @@ from conftest import ROOT
 NOTEBOOKS = ["01_vectorization", "02_kernel_fusion", "03_cache_tiling", "04_roofline"]
 KERNEL = "accel-bundle"
 GiB, MiB = 1 << 30, 1 << 20
-BUDGET = 2 * GiB
+# A notebook's kernel: 1.5 GiB, so that it and the JupyterLab server fit in Binder's 2 GiB.
+BUDGET = 3 * GiB // 2
 RUNNER = Path(__file__).with_name("bundle_runner.py")
 
 
@@ -235,18 +237,34 @@ def test_untouched_bundle_notebooks_fail_only_in_exercises_with_a_hint(bundle, c
 
 @pytest.mark.nbgrader
 @pytest.mark.parametrize("llc", [256 * MiB, 1 * GiB], ids=["llc256MiB", "llc1GiB"])
-def test_solved_04_and_validate_stay_within_the_memory_budget(bundle, course, student_venv, tmp_path, llc):
-    """A server CPU's last-level cache (faked) must not push the notebook past 2 GiB: the solved
-    notebook as a student runs it (full sizes), then nbgrader's Validate on it. Peak resident
-    memory of the kernel: VmHWM from the kernel itself, and for Validate the largest child
-    process the validate command waited for (getrusage RUSAGE_CHILDREN)."""
-    folder = solved_folder(bundle, course, tmp_path / "solved", names=NOTEBOOKS)
-    report = run_in_venv(student_venv, folder, ["04_roofline"], ACCEL_FAKE_LLC_BYTES=str(llc))
-    result = report["04_roofline"]
-    assert result["errors"] == [], result["errors"]
-    peak = result["probe"]["peak_kib"] * 1024
-    assert 200 * MiB < peak < BUDGET, f"solved 04 with a {llc // MiB} MiB LLC peaked at {peak / GiB:.2f} GiB"
-    executed = nbformat.read(folder / "04_roofline.executed.ipynb", as_version=4)
+def test_every_notebook_and_validate_stay_within_the_memory_budget(bundle, course, student_venv, tmp_path, llc):
+    """A server CPU's last-level cache (faked) must not push any notebook's kernel past 1.5 GiB:
+    each notebook, solved and untouched, as a student runs it (full sizes), in a memory cgroup
+    with a hard 1.5 GiB limit where this machine allows one (else only VmHWM is measured, and a
+    warning says so); then nbgrader's Validate on the solved 04. Peak resident memory of the
+    kernel: VmHWM from the kernel itself, and for Validate the largest child process the
+    validate command waited for (getrusage RUSAGE_CHILDREN)."""
+    solved = solved_folder(bundle, course, tmp_path / "solved", names=NOTEBOOKS)
+    untouched = tmp_path / "untouched"
+    shutil.copytree(bundle / "acceleration", untouched)
+    limit = {"BUNDLE_MEMORY_LIMIT_BYTES": str(BUDGET), "ACCEL_FAKE_LLC_BYTES": str(llc)}
+    for state, folder in (("solved", solved), ("untouched", untouched)):
+        report = run_in_venv(student_venv, folder, NOTEBOOKS, **limit)
+        for name in NOTEBOOKS:
+            result, where = report[name], f"{state} {name} with a {llc // MiB} MiB LLC"
+            killed = [e for e in result["errors"] if e["role"] == "kernel"]
+            assert not killed, f"{where}: the kernel died (memory limit {BUDGET / GiB} GiB?): {killed}"
+            if state == "solved":
+                assert result["errors"] == [], f"{where}: {result['errors']}"
+            peak = result["probe"]["peak_kib"] * 1024
+            assert 100 * MiB < peak < BUDGET, f"{where}: the kernel peaked at {peak / GiB:.2f} GiB"
+            cgroup = result["cgroup"]
+            if cgroup["kind"] is None:
+                warnings.warn(f"{where}: {cgroup['why_not']}")
+            else:
+                assert cgroup["oom_kills"] in (0, None), f"{where}: OOM kills in the cgroup: {cgroup}"
+                assert cgroup["peak_bytes"] <= BUDGET, f"{where}: {cgroup}"
+    executed = nbformat.read(solved / "04_roofline.executed.ipynb", as_version=4)
     printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
     assert "part of this measurement may come from the cache" in printed, "no note that the cap keeps data in cache"
 
@@ -257,7 +275,7 @@ def test_solved_04_and_validate_stay_within_the_memory_budget(bundle, course, st
                "sys.exit(done.returncode)\n")
     out = subprocess.run([str(student_venv / "bin" / "python"), "-I", "-c", wrapper,
                           str(student_venv / "bin" / "nbgrader"), "validate", "04_roofline.ipynb"],
-                         cwd=folder, env=student_env(student_venv, ACCEL_FAKE_LLC_BYTES=str(llc)),
+                         cwd=solved, env=student_env(student_venv, ACCEL_FAKE_LLC_BYTES=str(llc)),
                          capture_output=True, text=True, timeout=1800)
     assert out.returncode == 0 and "Success! Your notebook passes all the tests." in out.stdout, out.stdout[-3000:]
     assert "No nbgrader_config.py file found" not in out.stdout, "validate is not quiet about its config"
@@ -285,6 +303,110 @@ def test_bundle_on_other_supported_pythons(bundle, course, tmp_path, python):
     for name in NOTEBOOKS:
         assert_ran_from_the_bundle(report[name], venv)
         assert report[name]["errors"] == [], f"{name} on {python}: {report[name]['errors']}"
+
+
+@pytest.mark.nbgrader
+def test_bundle_turns_off_nbgrader_instructor_tools_and_keeps_validate(student_venv, tmp_path):
+    """The course uses no exchange and no formgrader: their server extensions and JupyterLab
+    plugins are off in the bundle's environment; Validate stays on."""
+    env = student_env(student_venv)
+    jupyter = str(student_venv / "bin" / "jupyter")
+    server = subprocess.run([jupyter, "server", "extension", "list"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", server.stdout + server.stderr)  # colours
+    for extension in ("formgrader", "assignment_list", "course_list"):
+        assert re.search(rf"nbgrader\.server_extensions\.{extension}\s+disabled", text), text
+    assert re.search(r"nbgrader\.server_extensions\.validate_assignment\s+enabled", text), text
+    lab = subprocess.run([jupyter, "labextension", "list"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    disabled = re.sub(r"\x1b\[[0-9;]*m", "", lab.stdout + lab.stderr).split("Disabled extensions:", 1)
+    assert len(disabled) == 2, lab.stdout + lab.stderr
+    for plugin in ("formgrader", "assignment-list", "course-list", "create-assignment", "menu"):
+        assert f"@jupyter/nbgrader:{plugin}" in disabled[1], lab.stdout + lab.stderr
+    assert "@jupyter/nbgrader:validate-assignment" not in disabled[1]
+
+
+@pytest.mark.nbgrader
+def test_validate_shows_each_stub_message_whole(bundle, student_venv, tmp_path):
+    """nbgrader validate cuts error lines at Validator.width; the bundle's config widens it so a
+    learner reads what to write ("... its docstring says what it takes and returns)")."""
+    folder = tmp_path / "untouched"
+    shutil.copytree(bundle, folder)
+    out = subprocess.run([str(student_venv / "bin" / "nbgrader"), "validate", "acceleration/01_vectorization.ipynb"],
+                         cwd=folder, env=student_env(student_venv, NBGRADER_EXECUTION="validate"),
+                         capture_output=True, text=True, timeout=1800)
+    lines = [line for line in out.stdout.splitlines() if "is not written yet" in line]
+    assert lines, out.stdout[-3000:]
+    for line in lines:
+        assert "(its docstring says what it takes and returns)" in line, f"cut by Validate: {line}"
+
+
+# No answer in the text (issue 19.2) ---------------------------------------------------------
+# Leaks in today's text that other work is rewriting: (released notebook, answer name). Remove a
+# line when its text is fixed; any leak not listed here fails the test at once.
+KNOWN_ANSWER_LEAKS = {
+    ("02_kernel_fusion.ipynb", "q4_time_removed"),          # "69%" after the Q4 tests
+    ("03_cache_tiling.ipynb", "q2_tile_bytes"),             # "a 64 x 64 float32 tile is already 16 KiB"
+    ("04_roofline.ipynb", "q1_ai_add"),                     # "1/12 FLOP per byte" (intro, tests, table)
+    ("04_roofline.ipynb", "q2_ai_gelu"),                    # the intensity table: 9/8
+    ("04_roofline.ipynb", "q1_unfused_bytes"),              # the table and a label: 84 bytes
+    ("04_roofline.ipynb", "q2_expression_bytes"),           # the same 84 bytes (02's Q2)
+    ("04_roofline.ipynb", "q6_ai_gelu_unfused_operational"),  # the table: 9/84, 0.11
+}
+
+
+def test_answer_values_come_from_the_reference_solution(course):
+    values = {}
+    for path in sorted(course.source_dir.glob("*.ipynb")):
+        values.update(answer_values(nbformat.read(path, as_version=4)))
+    assert values["q4_time_removed"] == 0.6875 and values["q1_unfused_bytes"] == 84
+    assert values["q2_tile_bytes"] == 16384 and abs(values["q6_ai_gelu_unfused_operational"] - 9 / 84) < 1e-12
+    assert len(values) >= 15, sorted(values)
+
+
+def test_release_gives_no_answer_away(course):
+    leaks = answer_leaks(course.source_dir, course.release_dir)
+    unknown = [leak for leak in leaks
+               if not any(leak.startswith(nb) and f":{name} = " in leak for nb, name in KNOWN_ANSWER_LEAKS)]
+    assert unknown == [], "answers in the released text:\n" + "\n".join(unknown)
+    if leaks:
+        pytest.xfail(f"{len(leaks)} known answer leaks are being rewritten (02 '69%', 03 '16 KiB', "
+                     f"04's intensity table, 1/12 in 04's intro and tests): " + "; ".join(leaks[:3]))
+
+
+@pytest.mark.parametrize("planted, answer", [
+    ("Fusion removes about 69% of the time.", "q4_time_removed"),
+    ("Fusion removes 68.75% of the time.", "q4_time_removed"),
+    ("That is 0.69 of the unfused time.", "q4_time_removed"),
+    ("The operational intensity is 9/84 FLOP per byte.", "q6_ai_gelu_unfused_operational"),
+    ("The operational intensity is 0.107 FLOP per byte.", "q6_ai_gelu_unfused_operational"),
+    ("One tile takes 16 KiB.", "q2_tile_bytes"),
+    ("One tile takes 16,384 bytes.", "q2_tile_bytes"),
+    ("```python\nprint('one tile:', 16_384, 'B')\n```\nprints 16_384 B", "q2_tile_bytes"),
+    ("The unfused GELU moves 84 bytes per element.", "q1_unfused_bytes"),
+    ("Amdahl caps it at 4.71x.", "q8_amdahl_speedup"),
+    ("```python\nratio = 1 / 12\n```", "q1_ai_add"),
+])
+def test_answer_lint_catches_a_planted_answer(scratch_course, planted, answer):
+    path = scratch_course.release_dir / "01_vectorization.ipynb"
+    before = answer_leaks(scratch_course.source_dir, scratch_course.release_dir)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell(planted))
+    nbformat.write(nb, path)
+    new = [p for p in answer_leaks(scratch_course.source_dir, scratch_course.release_dir) if p not in before]
+    assert any(f":{answer} = " in p and p.startswith("01_vectorization.ipynb") for p in new), new
+
+
+@pytest.mark.parametrize("honest", [
+    "A float64 element is 8 bytes.", "Fusion removed about 70% here.", "An L1 cache of 48 KiB.",
+    "Use chunks of 8192 elements.", "About 0.1 FLOP per byte.", "Tiles of 64 x 64.",
+])
+def test_answer_lint_leaves_other_numbers_alone(scratch_course, honest):
+    path = scratch_course.release_dir / "01_vectorization.ipynb"
+    before = answer_leaks(scratch_course.source_dir, scratch_course.release_dir)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell(honest))
+    nbformat.write(nb, path)
+    assert [p for p in answer_leaks(scratch_course.source_dir, scratch_course.release_dir) if p not in before] == []
 
 
 @pytest.mark.slow  # a whole bundle through the CLI, about 12 s
