@@ -97,7 +97,7 @@ def check_vectorised_loop(loop, fused, x: np.ndarray, what: str = "fused_gelu_lo
     if not isinstance(loop, Dispatcher):
         _fail(f"{what}: expected a numba-compiled function (decorated with @njit), got "
               f"{type(loop).__name__}. Write the loop over the elements in {what} and compile "
-              f"it with @njit(fastmath=True, error_model=\"numpy\").")
+              f"it with @njit(fastmath={{\"contract\"}}, error_model=\"numpy\").")
     x = np.ascontiguousarray(x, dtype=np.float32)
     flat = x.reshape(-1)
     want = np.empty_like(flat)
@@ -124,6 +124,5 @@ def check_vectorised_loop(loop, fused, x: np.ndarray, what: str = "fused_gelu_lo
               f"(no <N x float> operation in its LLVM IR), so it handles one element at a "
               f"time. Look for: a bare literal such as 0.5 or 1.0 (a float64: the arithmetic "
               f"becomes float64), float(...) on the element, a division without "
-              f"error_model=\"numpy\" (checked for zero on every element), or a missing "
-              f"fastmath=True.")
+              f"error_model=\"numpy\" (checked for zero on every element).")
     return lanes
