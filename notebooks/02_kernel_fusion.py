@@ -741,9 +741,8 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
 #
 # ## Exercise 5 · `fused_gelu`: one pass, on vectors
 #
-# Now write the kernel the seed of this chapter calls `fused_gelu`, and make it deserve the
-# name: one compiled pass over memory **and** arithmetic the compiler can vectorise. That means
-# replacing `math.tanh` by plain arithmetic. Use this rational approximation:
+# Now write `fused_gelu`, and make it deserve the name: one compiled pass over memory **and**
+# arithmetic the compiler can vectorise. That means replacing `math.tanh` by plain arithmetic. Use this rational approximation:
 #
 # $$\tanh(u) \approx \frac{u\,(p_0 + p_1 s + p_2 s^2 + p_3 s^3)}{q_0 + q_1 s + q_2 s^2 + q_3 s^3}, \qquad s = u^2,\ |u| \le 7$$
 #
@@ -1084,9 +1083,9 @@ assert abs(q4_time_removed - 0.6875) < 0.01 * 0.6875, (
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# Q4 is arithmetic on two times, nothing more. It does not tell you that 69% of the unfused time
-# was "waiting for memory": the fused version may also have saved allocations, page faults or
-# interpreter calls. To attribute time to memory traffic you need another measurement, for
+# Q4 is arithmetic on two times, nothing more. The fraction it gives is not the share of the
+# unfused time spent "waiting for memory": the fused version may also have saved allocations,
+# page faults or interpreter calls. To attribute time to memory traffic you need another measurement, for
 # example the bandwidth a kernel reaches compared with what your machine can sustain; that is
 # the roofline of notebook 04.
 #

@@ -328,7 +328,8 @@ require_speedup(_ratio, 5, "matmul_ikj vs the grader's compiled i, j, p loop (25
 #
 # and, because sizes that are powers of two divide typical matrix sizes evenly, takes the
 # largest power of two that satisfies it. The tile is sized for a cache *level*, not for a
-# cache line: a 64 x 64 float32 tile is already 16 KiB, hundreds of cache lines.
+# cache line: multiply out `T * T * itemsize` for a tile of a few dozen rows and compare it with
+# the 64 bytes of a cache line, and you find hundreds of lines in one tile.
 #
 # ## Exercise 3 · `tile_size_for_cache`
 #

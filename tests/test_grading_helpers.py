@@ -301,6 +301,65 @@ def _vector_fixture():
     return rational, scalar_tanh, float64_literals, fused_with
 
 
+def _mostly_float64_fixture():
+    """A loop whose work is float64 (a float(...) on the element) but whose one float32
+    multiplication, done first, vectorises: it has an <N x float> fmul and passed before."""
+    from numba import njit
+
+    half = np.float32(0.5)
+
+    @njit(cache=False, fastmath={"contract"}, error_model="numpy")
+    def mostly_float64(x_flat, out_flat):
+        for i in range(x_flat.size):
+            h = half * x_flat[i]  # float32
+            v = float(x_flat[i])  # the rest is float64
+            w = min(max(v, -10.0), 10.0)
+            u = 0.7978845608 * (w + 0.044715 * w * w * w)
+            u = min(max(u, -7.9), 7.9)
+            s = u * u
+            t = u * (27.0 + s) / (27.0 + 9.0 * s)
+            out_flat[i] = h * (1.0 + t * (1.0 + s * (0.1 + s * (0.01 + s * 0.001))))
+    return mostly_float64
+
+
+def test_check_vectorised_loop_refuses_a_loop_mostly_float64_with_one_float32_vector_op():
+    from numba import types
+
+    from accel.grading.fusion import check_vectorised_loop, float32_vector_lanes, float_work
+
+    mostly_float64 = _mostly_float64_fixture()
+    rational, _, _, fused_with = _vector_fixture()
+    x = np.linspace(-5, 5, 999, dtype=np.float32)
+    mostly_float64(x, np.empty_like(x))
+    array = types.Array(types.float32, 1, "C")
+    ir = mostly_float64.inspect_llvm((array, array))
+    work = float_work(ir)
+    assert work["float64"] > work["float32 vectors"], work  # the case the rule is about
+    if float32_vector_lanes(ir) >= 4:  # LLVM vectorised the float32 multiply: the old hole
+        with pytest.raises(AssertionError, match="only part of the compiled code's float work"):
+            check_vectorised_loop(mostly_float64, fused_with(mostly_float64), x)
+    else:
+        with pytest.raises(AssertionError, match="no arithmetic on vectors of float32"):
+            check_vectorised_loop(mostly_float64, fused_with(mostly_float64), x)
+    rational(x, np.empty_like(x))
+    work = float_work(rational.inspect_llvm((array, array)))
+    assert work["float32 vectors"] >= max(work["float64"], work["float32 scalars"]), work
+
+
+def test_float_work_counts_per_element():
+    from accel.grading.fusion import float_work
+
+    ir = ("%1 = fmul fast <16 x float> %a, %b\n%2 = fadd <4 x float> %c, %d\n"
+          "%3 = call contract <8 x float> @llvm.fmuladd.v8f32(<8 x float> %x, <8 x float> %y)\n"
+          "%4 = fmul float %z, %w\n%5 = fdiv contract double %p, %q\n"
+          "%6 = fadd fast <4 x double> %r, %s\n%7 = call double @llvm.fma.f64(double %t)\n"
+          "%8 = fneg float %u\n%9 = fcmp olt float %u, %v\n")
+    assert float_work(ir) == {"float32 vectors": 28, "float32 scalars": 2, "float64": 6}
+    # 25 operations on 4 doubles and one float32 vector multiply: mostly float64
+    many = "%1 = fmul fast <16 x float> %a, %b\n" + "%2 = fadd fast <4 x double> %c, %d\n" * 25
+    assert float_work(many) == {"float32 vectors": 16, "float32 scalars": 0, "float64": 100}
+
+
 def test_check_vectorised_loop_accepts_a_simd_loop_and_refuses_the_rest():
     from accel.grading.fusion import check_vectorised_loop
 
