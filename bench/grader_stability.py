@@ -47,7 +47,7 @@ from accel_instructor.samples import Submission, load_spec, write_submission  # 
 
 # Known-wrong answers whose speed or plausibility ratio should sit far on the failing side, and
 # one that is fast enough but must still lose its structural points (02_fused_chunked_numpy).
-SLOW_ANSWERS = ["01_matmul_loop_in_disguise", "02_chunked_power_cube", "02_fused_scalar_tanh",
+SLOW_ANSWERS = ["01_matmul_loop_in_disguise", "01_matmul_near_duplicate_cache", "02_chunked_power_cube", "02_fused_scalar_tanh",
                 "02_fused_is_one_expression", "02_fused_chunked_numpy", "03_ikj_is_ijk",
                 "04_bandwidth_output_bytes",
                 "04_bandwidth_three_sweeps", "04_peak_times_setup", "04_peak_n_cubed"]
@@ -154,7 +154,8 @@ def summarize(results: dict) -> str:
     runs = {name: len(results[name]["reference"]) for name in phases}
     times = [run["seconds"] for name in phases for run in results[name]["reference"]]
     where = {"idle": "idle runs", "busy": "runs with one core busy"}
-    kept = {name: {answer: (run["lost"], [f"{r['ratio']:.3g}x" for r in run["records"]])
+    kept = {name: {answer: ([c for c in run["lost"] if c[:2] == answer[:2]],  # its notebook's
+                            [f"{r['ratio']:.3g}x" for r in run["records"]])
                    for answer, run in results[name]["wrong"].items()} for name in phases}
     lines += ["", "False failures of the reference: " + ", ".join(
                   f"{false_failures[name]} of {runs[name]} {where[name]}" for name in phases) + ". "
