@@ -88,10 +88,12 @@ for pool in blas:
 # float64 in, float64 out. Careful: `Tensor(list_of_lists)` always makes float32, so build the
 # array with that dtype first, e.g. `Tensor(np.array(rows, dtype=a.dtype))`. The grader checks
 # values, shape and dtype on float32 and float64 inputs of other shapes, and that no
-# whole-array arithmetic is used. It also times it against its own Python triple loop: a loop
-# of interpreted operations runs at most a few times faster than another one, while a product
-# NumPy computes behind the scenes (through a copy or a view of the inputs) is hundreds of times
-# faster, so anything more than 20x faster than the grader's loop loses this test. This slow
+# whole-array arithmetic is used: it passes inputs that refuse NumPy arithmetic, whose elements
+# read with `.tolist()` work in your loops but will not become a NumPy array again. It also
+# times it against its own Python triple loop: a loop of interpreted operations runs at most a
+# few times faster than another one, while a product NumPy computes behind the scenes (through
+# a view or a copy of the inputs) is hundreds of times faster, so anything more than 20x faster
+# than the grader's loop loses this test. This slow
 # function is your baseline.
 
 # %% nbgrader={"grade": false, "grade_id": "naive_matmul", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -151,8 +153,9 @@ _b = _rng.standard_normal((4, 2)).view(LoopOnlyArray)
 _want = _a.view(np.ndarray) @ _b.view(np.ndarray)
 check_close(as_array(naive_matmul(Tensor(_a), Tensor(_b)), "naive_matmul"), _want,
             rtol=1e-10, atol=1e-12, what="naive_matmul on loop-only inputs")
-# The loop itself: a copy or a view of the inputs (tolist, view(np.ndarray), np.array) would
-# hand the product to NumPy, which no input type can stop; its speed gives it away.
+# The loop itself: a plain view or a C-level copy of the inputs (view(np.ndarray), np.array,
+# tobytes) would hand the product to NumPy, which no input type can stop; its speed gives it
+# away. (Elements read with tolist() from a LoopOnlyArray refuse to become an array again.)
 from accel.grading import speed_ratio
 from accel_instructor.reference.matmul import trusted_naive_matmul
 

@@ -145,6 +145,25 @@ def test_loop_only_array_refuses_whole_array_math_but_allows_elements():
             whole()
 
 
+def test_loop_only_array_tolist_elements_do_arithmetic_but_refuse_to_become_an_array():
+    """Issue 17: naive_matmul returning np.array(a.tolist()) @ np.array(b.tolist()) kept its
+    points. The elements tolist() hands out work in loops (results are plain floats) but make
+    np.array, np.asarray and np.matmul raise."""
+    rows = np.arange(6.0).reshape(2, 3).view(LoopOnlyArray).tolist()
+    total = 0.0
+    for p in range(3):
+        total += rows[0][p] * rows[1][p]
+    assert total == 0 * 3 + 1 * 4 + 2 * 5 and type(total) is float
+    assert rows[1][2] / 2 == 2.5 and 1 - rows[0][1] == 0 and float(rows[1][0]) == 3.0
+    assert rows[0][2] > rows[0][1] and -rows[1][1] == -4.0
+    out = np.zeros(2, np.float32)
+    out[0] = rows[0][1] * rows[1][1]  # a product is a float: storing it is fine
+    for rebuild in (lambda: np.array(rows), lambda: np.asarray(rows[0], dtype=np.float32),
+                    lambda: np.matmul(rows, [[1.0], [2.0], [3.0]])):
+        with pytest.raises(AssertionError, match="back into a NumPy array"):
+            rebuild()
+
+
 @pytest.mark.nbgrader
 def test_a_failing_check_shows_its_message_not_the_helper(tmp_path):
     """In a Jupyter kernel, a failed check prints the message; the helper's own frames (and the

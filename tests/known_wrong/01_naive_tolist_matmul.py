@@ -1,5 +1,8 @@
 """naive_matmul converts the inputs with tolist() (which the exercise allows) and multiplies the
-rebuilt arrays with NumPy instead of looping: right values and dtype, no loop."""
+rebuilt arrays with NumPy instead of looping: right values and dtype, no loop. The grader's
+loop-only inputs hand out tolist() elements that refuse to become an array again (a speed check
+could not tell this apart: converting m*k + k*n elements costs about as much per element as the
+loop's m*k*n multiply-adds, so the ratio grows only with the matrix size)."""
 NOTEBOOK = "01_vectorization"
 ANSWERS = {"naive_matmul": '''
 def naive_matmul(a, b):
