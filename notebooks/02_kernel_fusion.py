@@ -438,22 +438,35 @@ for _chunk in (-1, -4096):
         chunked_gelu(Tensor(np.ones((3, 5), np.float64)), chunk_size=_chunk)
 ### END HIDDEN TESTS
 
-# %% nbgrader={"grade": true, "grade_id": "test_chunked_gelu_memory", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""chunked_gelu: no full-size temporaries (peak at most the output plus a quarter of it)."""
+# %% nbgrader={"grade": true, "grade_id": "test_chunked_gelu_memory", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+"""chunked_gelu: no full-size temporaries, and scratch memory that follows chunk_size (a few chunks)."""
 x = Tensor(np.random.default_rng(4).standard_normal(1_000_000, dtype=np.float32))
-peak = traced_peak_bytes(chunked_gelu, x, 8192)
-print(f"chunked_gelu peak with chunk_size=8192: {peak / x.nbytes:.3f} x the input size")
-assert peak <= 1.25 * x.nbytes, (
-    f"chunked_gelu peaked at {peak / x.nbytes:.2f}x the input; only the output should be full "
-    f"size. Allocate scratch buffers of chunk_size elements, not of the whole array.")
+for chunk in (8192, 1024):
+    scratch = traced_peak_bytes(chunked_gelu, x, chunk) - x.nbytes  # the output is full size
+    print(f"chunked_gelu with chunk_size={chunk:,}: scratch {scratch / 1024:,.0f} KiB = "
+          f"{scratch / (chunk * x.data.itemsize):.1f} chunks of {chunk:,} float32 values")
+    assert scratch <= 0.25 * x.nbytes, (
+        f"chunked_gelu with chunk_size={chunk} peaked at {1 + scratch / x.nbytes:.2f}x the "
+        f"input; only the output should be full size. Allocate scratch buffers of chunk_size "
+        f"elements, not of the whole array.")
+    assert scratch <= 4 * chunk * x.data.itemsize + 64 * 1024, (
+        f"chunked_gelu with chunk_size={chunk} used {scratch / 1024:,.0f} KiB besides its output, "
+        f"{scratch / (chunk * x.data.itemsize):.1f} times one chunk; expected at most 4 chunks "
+        f"(+ 64 KiB). Size the scratch buffers from chunk_size (and the input's dtype), so a "
+        f"smaller chunk really uses less memory.")
 ### BEGIN HIDDEN TESTS
 for _shape, _dtype, _chunk in [((3, 701, 997), np.float64, 10_000),
-                               ((2_000_003,), np.float32, 30_000)]:
+                               ((2_000_003,), np.float32, 30_000),
+                               ((2_000_003,), np.float32, 1_000)]:
     _x = Tensor(np.random.default_rng(44).standard_normal(_shape).astype(_dtype))
-    _peak = traced_peak_bytes(chunked_gelu, _x, _chunk)
-    assert _peak <= 1.25 * _x.nbytes, (
+    _scratch = traced_peak_bytes(chunked_gelu, _x, _chunk) - _x.nbytes
+    assert _scratch <= 0.25 * _x.nbytes, (
         f"chunked_gelu on {np.dtype(_dtype)} {_shape} with chunk_size={_chunk} peaked at "
-        f"{_peak / _x.nbytes:.2f}x the input; expected at most 1.25x")
+        f"{1 + _scratch / _x.nbytes:.2f}x the input; expected at most 1.25x")
+    assert _scratch <= 4 * _chunk * _x.data.itemsize + 64 * 1024, (
+        f"chunked_gelu on {np.dtype(_dtype)} {_shape} with chunk_size={_chunk} used "
+        f"{_scratch / (_chunk * _x.data.itemsize):.1f} chunks of scratch; expected at most 4")
+del _x
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -474,10 +487,12 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
     repeat = 3 if GRADING else 5
     n_sweep = 1_000_000 if GRADING else 4_000_000
     x_sweep = Tensor(np.random.default_rng(2).standard_normal(n_sweep, dtype=np.float32))
-    t_unfused = benchmark(unfused_gelu, x_sweep, repeat=repeat, threads=1).best
-    ns_chunked = []
+    unfused_timing = benchmark(unfused_gelu, x_sweep, repeat=repeat, threads=1)
+    t_unfused = unfused_timing.best
+    ns_chunked, spreads = [], [unfused_timing.median / unfused_timing.best]
     for size in chunk_sizes:
-        t = benchmark(chunked_gelu, x_sweep, size, repeat=repeat, threads=1).best
+        timing = benchmark(chunked_gelu, x_sweep, size, repeat=repeat, threads=1)
+        t, spreads = timing.best, spreads + [timing.median / timing.best]
         ns_chunked.append(t / n_sweep * 1e9)
         print(f"chunk_size {size:>8,} ({size * 4 / 1024:>6.0f} KiB per float32 buffer): "
               f"{ns_chunked[-1]:.2f} ns/element, {t_unfused / t:.2f}x the speed of unfused_gelu")
@@ -492,17 +507,40 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
     ax.legend()
     plt.show()
     fastest = chunk_sizes[int(np.argmin(ns_chunked))]
+    gain = t_unfused / (min(ns_chunked) * n_sweep * 1e-9)
     print(f"fastest chunk size in this sweep: {fastest:,} elements "
-          f"({fastest * 4 / 1024:,.0f} KiB per float32 buffer)")
+          f"({fastest * 4 / 1024:,.0f} KiB per float32 buffer), {gain:.2f}x the speed of unfused_gelu")
+    # the sentence that matches these numbers, not the ones of the machine this was written on
+    if gain >= 1.15:
+        print("Here chunking pays: the nine passes over cache-sized chunks cost less than nine "
+              "passes over main memory.")
+    elif gain >= 0.9:
+        print("Here chunking barely changes the time: these nine passes cost about the same from "
+              "cache as from main memory, so the time goes to the arithmetic and to the cost of "
+              "each NumPy call. The memory it saves (the scratch measured above) is real anyway.")
+    else:
+        print("Here chunked_gelu is slower than unfused_gelu at every chunk size. Look for a slow "
+              "path in your kernel (x ** 3, a temporary allocated in every chunk, a Python loop "
+              "over elements) before blaming the machine.")
+    if max(spreads) > 1.25:
+        print(f"The repeats of one measurement differed by up to {100 * (max(spreads) - 1):.0f}% "
+              f"(median against best): the machine was busy, or changed its clock speed, while "
+              f"timing. Close other programs and rerun this cell before drawing conclusions.")
 
 # %% [markdown]
 # The grader times `chunked_gelu` (with your default `chunk_size`) against its own eight-step
 # baseline (written with `x * x * x` and Python-float constants), on a few million float32
-# values it generates fresh for each round, in the same process, alternating which goes first,
-# one thread, best of several rounds. To pass, `chunked_gelu` must be at least **1.3x** faster.
+# values, fresh random ones for every call, in the same process, in rounds that alternate which
+# goes first, one thread; the verdict is the median of the rounds' ratios. To pass,
+# `chunked_gelu` must reach at least **0.4x** the speed of that baseline. That is a guard, not a
+# speed-up: how much chunking gains depends on the machine (on some, little), so the points for
+# chunking come from the memory test above. This check catches what makes a chunked kernel
+# several times slower than the unfused one: `** 3` on float32 (a general power routine instead
+# of two multiplications), a Python loop over elements, or chunks so small that the fixed cost
+# of each NumPy call dominates.
 
-# %% nbgrader={"grade": true, "grade_id": "test_chunked_gelu_speed", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-"""chunked_gelu: at least 1.3x faster than an eight-step baseline (paired, best-of-k, 1 thread)."""
+# %% nbgrader={"grade": true, "grade_id": "test_chunked_gelu_speed", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""chunked_gelu: at least 0.4x the speed of an eight-step baseline (paired rounds, median ratio, 1 thread)."""
 from accel.grading import require_speedup, speed_ratio
 
 
@@ -531,13 +569,13 @@ if _unfused_ready:
 else:
     _student(*_fresh_input(0, 1000))  # your chunked_gelu must at least run
     print("unfused_gelu is not ready, so there is nothing to compare with yet")
-print("The grader asks for at least 1.3x against its own eight-step baseline, on other inputs.")
+print("The grader asks for at least 0.4x the speed of its own eight-step baseline, on other inputs.")
 ### BEGIN HIDDEN TESTS
 from accel_instructor.reference.fusion import trusted_unfused_gelu
 
 _ratio = speed_ratio(_student, trusted_unfused_gelu,
                      lambda seed: _fresh_input(seed + 100, 4_000_037), repeats=5)
-require_speedup(_ratio, 1.3, "chunked_gelu vs the eight-step baseline (4,000,037 float32 values)")
+require_speedup(_ratio, 0.4, "chunked_gelu vs the eight-step baseline (4,000,037 float32 values)")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -667,7 +705,7 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
             out_flat[i] = math.tanh(x_flat[i])
 
 
-    @njit(cache=False, fastmath=True, error_model="numpy")
+    @njit(cache=False, error_model="numpy")
     def exp_loop(x_flat, out_flat):
         for i in range(x_flat.size):
             out_flat[i] = math.exp(x_flat[i])
@@ -703,9 +741,8 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
 #
 # ## Exercise 5 · `fused_gelu`: one pass, on vectors
 #
-# Now write the kernel the seed of this chapter calls `fused_gelu`, and make it deserve the
-# name: one compiled pass over memory **and** arithmetic the compiler can vectorise. That means
-# replacing `math.tanh` by plain arithmetic. Use this rational approximation:
+# Now write `fused_gelu`, and make it deserve the name: one compiled pass over memory **and**
+# arithmetic the compiler can vectorise. That means replacing `math.tanh` by plain arithmetic. Use this rational approximation:
 #
 # $$\tanh(u) \approx \frac{u\,(p_0 + p_1 s + p_2 s^2 + p_3 s^3)}{q_0 + q_1 s + q_2 s^2 + q_3 s^3}, \qquad s = u^2,\ |u| \le 7$$
 #
@@ -730,18 +767,23 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
 #   Pick these with `if`s or conditional expressions after computing the formula on the clamped
 #   `x`; the compiler turns such a choice between two values into a vector *blend*, so it does
 #   not stop vectorisation;
-# * be compiled with `@njit(fastmath=True, error_model="numpy")`: numba otherwise follows
-#   Python and checks every division for a zero divisor (raising `ZeroDivisionError`), and
-#   that check inside the loop stops vectorisation; `fastmath` lets the compiler reorder
-#   floating-point arithmetic, which it needs to vectorise freely.
+# * be compiled with `@njit(fastmath={"contract"}, error_model="numpy")`. `error_model="numpy"`
+#   matters most: numba otherwise follows Python and checks every division for a zero divisor
+#   (raising `ZeroDivisionError`), and that check inside the loop stops vectorisation.
+#   `fastmath={"contract"}` lets the compiler fuse a multiplication and an addition into one
+#   FMA instruction (one rounding instead of two). Do not use `fastmath=True`: it also lets the
+#   compiler assume that no value is NaN or infinite, and then `+inf` and the largest float32
+#   values come out as NaN and a NaN input can come out as a number. Vectorising this loop does
+#   not need it, and the grader checks those values.
 #
 # `fused_gelu(x)` flattens the input, allocates the output with the input's dtype, calls your
 # loop and returns a `Tensor` of the input's shape and dtype (float64 input gives a float64
 # result; the float32 constants then simply take part in float64 arithmetic).
 #
 # **How it is graded.** Values: within `1e-5 + 1e-5 * |GELU(x)|` of the exact tanh-form GELU
-# computed in float64, on float32 and float64 inputs of any shape, including huge `|x|` (the
-# approximation above uses at most about 40% of that tolerance). Dtype: float32 in, float32 out;
+# computed in float64, on float32 and float64 inputs of any shape, including huge `|x|` up to
+# the largest finite float32 (the approximation above uses at most about 40% of that
+# tolerance); and at the edges, NaN in gives NaN out, `+inf` gives `+inf` and `-inf` gives 0. Dtype: float32 in, float32 out;
 # float64 in, float64 out. Memory: no full-size temporaries (tracemalloc peak at most 1.25x the
 # input). Vectorised: `fused_gelu_loop` is an `@njit` function; `fused_gelu` on a float32 input
 # returns exactly what `fused_gelu_loop` writes for the flattened input (so it really uses the
@@ -751,7 +793,7 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
 # (`fused_gelu_loop.inspect_llvm(signature)`) and tells you what it found. Speed: at least
 # **2x** the speed of the grader's own chunked NumPy GELU (the nine steps on chunks of 65,536
 # elements in reused buffers, like Exercise 3) on 4,000,037 float32 values, one thread, paired
-# and best of several rounds. That threshold sits far from both kinds of answer: a loop that
+# rounds, median ratio. That threshold sits far from both kinds of answer: a loop that
 # calls `math.tanh` is many times slower than chunked NumPy, and chunked NumPy itself, however
 # well written, is about as fast as the grader's; a loop that vectorises is several times
 # faster (the table after the tests shows your numbers), so noise does not decide the grade.
@@ -775,11 +817,12 @@ print(f"u at x = GELU_SATURATION: "  # no other names here: notebook 04 reuses t
 
 
 # %% nbgrader={"grade": false, "grade_id": "fused_gelu", "locked": false, "schema_version": 3, "solution": true, "task": false}
-@njit(cache=False, fastmath=True, error_model="numpy")
+@njit(cache=False, fastmath={"contract"}, error_model="numpy")
 def fused_gelu_loop(x_flat, out_flat):
     """out_flat[i] = GELU(x_flat[i]) for every i, with a tanh the compiler can vectorise.
 
-    x_flat, out_flat: 1-D, same size and dtype (float32 or float64).
+    x_flat, out_flat: 1-D, same size and dtype (float32 or float64). NaN in gives NaN out,
+    +inf gives +inf, -inf gives 0 (the comparisons below are false for NaN, and 0.5 * v keeps it).
     Cost per element: about 20 FLOPs (the clamp, the cubic, 3 + 3 Horner steps, one division,
     the blend); 4 bytes read and 4 written for float32.
     """
@@ -839,6 +882,22 @@ for _dtype in (np.float32, np.float64):
             _got = as_array(fused_gelu(Tensor(_x)), "fused_gelu")
         check_close(_got, _want, rtol=1e-5, atol=1e-5,
                     what=f"fused_gelu on {_x.dtype} input of shape {_x.shape}")
+# the edges: the largest finite values, infinities and NaN (fastmath=True breaks these)
+for _dtype in (np.float32, np.float64):
+    _top = float(np.finfo(np.float32).max)
+    _x = np.array([_top, -_top, 3e38, -3e38, 7.5e36, -7.5e36, 1e37, 4.6, -4.6, 4.5, -4.5],
+                  dtype=_dtype)
+    with quiet():
+        _got = as_array(fused_gelu(Tensor(_x)), "fused_gelu")
+    check_close(_got, reference_gelu(_x), rtol=1e-5, atol=1e-5,
+                what=f"fused_gelu on the largest {np.dtype(_dtype)} values up to float32's maximum")
+    _x = np.array([np.nan, np.inf, -np.inf, 1.0], dtype=_dtype)
+    with quiet():
+        _got = as_array(fused_gelu(Tensor(_x)), "fused_gelu")
+    assert np.isnan(_got[0]) and _got[1] == np.inf and _got[2] == 0 and np.isfinite(_got[3]), (
+        f"fused_gelu on {np.dtype(_dtype)} [nan, inf, -inf, 1.0] gave {_got.tolist()}; expected "
+        f"[nan, inf, 0.0, 0.841...]. NaN must stay NaN, GELU(+inf) is +inf and GELU(-inf) is 0. "
+        f"Compile with fastmath={{'contract'}}, not fastmath=True (which assumes no NaN or inf).")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_fused_gelu_dtype", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -892,7 +951,7 @@ _lanes = check_vectorised_loop(fused_gelu_loop, fused_gelu, _x)  # a bare number
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_fused_gelu_speed", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-"""fused_gelu: at least 2x the speed of a chunked NumPy GELU (paired, best-of-k, 1 thread)."""
+"""fused_gelu: at least 2x the speed of a chunked NumPy GELU (paired rounds, median ratio, 1 thread)."""
 from accel.grading import require_speedup, speed_ratio
 
 
@@ -1024,9 +1083,9 @@ assert abs(q4_time_removed - 0.6875) < 0.01 * 0.6875, (
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# Q4 is arithmetic on two times, nothing more. It does not tell you that 69% of the unfused time
-# was "waiting for memory": the fused version may also have saved allocations, page faults or
-# interpreter calls. To attribute time to memory traffic you need another measurement, for
+# Q4 is arithmetic on two times, nothing more. The fraction it gives is not the share of the
+# unfused time spent "waiting for memory": the fused version may also have saved allocations,
+# page faults or interpreter calls. To attribute time to memory traffic you need another measurement, for
 # example the bandwidth a kernel reaches compared with what your machine can sustain; that is
 # the roofline of notebook 04.
 #

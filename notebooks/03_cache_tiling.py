@@ -283,7 +283,7 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
 # size with power-of-two rows; a correct pair is usually well beyond that there.
 
 # %% nbgrader={"grade": true, "grade_id": "test_matmul_ikj_speed", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-"""matmul_ikj: at least 5x faster than matmul_ijk at N=256 float64 (paired, best-of-k)."""
+"""matmul_ikj: at least 5x faster than matmul_ijk at N=256 float64 (paired rounds, median ratio)."""
 from accel.grading import quiet, require_speedup, speed_ratio
 
 
@@ -328,7 +328,8 @@ require_speedup(_ratio, 5, "matmul_ikj vs the grader's compiled i, j, p loop (25
 #
 # and, because sizes that are powers of two divide typical matrix sizes evenly, takes the
 # largest power of two that satisfies it. The tile is sized for a cache *level*, not for a
-# cache line: a 64 x 64 float32 tile is already 16 KiB, hundreds of cache lines.
+# cache line: multiply out `T * T * itemsize` for a tile of a few dozen rows and compare it with
+# the 64 bytes of a cache line, and you find hundreds of lines in one tile.
 #
 # ## Exercise 3 · `tile_size_for_cache`
 #
@@ -679,7 +680,7 @@ for _m, _k, _n, _t in [(150, 100, 70, 32), (70, 90, 33, 16)]:
 # Tiling on top of BLAS adds one Python loop step per tile product. With reasonable tiles that
 # should cost a few times one BLAS call at most; the grader checks that `tiled_matmul` with
 # `tile_size=64` on 256 x 256 float32 matrices takes at most **10x** as long as one `np.matmul`
-# (one thread, same process, best of several rounds).
+# (one thread, same process, paired rounds, median ratio).
 
 # %% nbgrader={"grade": true, "grade_id": "test_tiled_matmul_speed", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """tiled_matmul: at most 10x slower than one np.matmul at N=256, tile_size=64 (1 thread, paired)."""
@@ -699,7 +700,7 @@ def _tiled_64(_x, _y):
 
 # ratio = (time of one np.matmul) / (time of tiled_matmul): 0.1 means ten times as long.
 ratio = speed_ratio(_tiled_64, blas_matmul, _square_pair, repeats=7, min_time=0.005)
-print(f"256x256 float32, best of 7 rounds: tiled_matmul(tile_size=64) "
+print(f"256x256 float32, medians of 7 rounds: tiled_matmul(tile_size=64) "
       f"{ratio.candidate_seconds * 1e3:.3f} ms, one np.matmul {ratio.baseline_seconds * 1e3:.3f} ms "
       f"-> {1 / ratio.ratio:.1f}x as long")
 require_speedup(ratio, 0.1, "tiled_matmul(tile_size=64) relative to one np.matmul (256x256 float32; "

@@ -12,8 +12,10 @@ from __future__ import annotations
 import contextlib
 import gc
 import io
+import itertools
 import json
 import os
+import statistics
 import time
 import tracemalloc
 import warnings
@@ -115,38 +117,28 @@ def quiet():
 
 @dataclass(frozen=True)
 class SpeedRatio:
+    """A paired timing: per-call seconds of each side (medians over the rounds) and the ratio
+    measured in each round; the verdict is the median of the rounds' ratios."""
     baseline_seconds: float
     candidate_seconds: float
     mismatch: str = ""  # non-empty: a timed result of the candidate was not the baseline's
+    round_ratios: tuple[float, ...] = ()
 
     @property
     def ratio(self) -> float:
-        """How many times faster the candidate is than the baseline."""
+        """How many times faster the candidate is than the baseline: the median of the rounds'
+        ratios (each round times both sides back to back, so a slow spell of the machine
+        affects one round's two timings together, not one side's best)."""
+        if self.round_ratios:
+            return statistics.median(self.round_ratios)
         return self.baseline_seconds / self.candidate_seconds
 
     def __str__(self) -> str:
-        return (f"{self.ratio:.1f}x (baseline best {self.baseline_seconds * 1e3:.3f} ms, "
-                f"candidate best {self.candidate_seconds * 1e3:.3f} ms)")
-
-
-def _fresh_copy(args, k: int):
-    """A copy of ``args`` no call has seen: new arrays (a kernel cannot recognise them by
-    identity) with one element changed (nor by content). Other arguments are passed as they are."""
-    fresh = []
-    for arg in args:
-        if type(arg) is np.ndarray:
-            arg = arg.copy()
-            if arg.size:
-                flat = arg.reshape(-1)
-                i = k % arg.size
-                if flat.dtype == np.bool_:
-                    flat[i] = not flat[i]
-                elif flat.dtype.kind in "fciu":
-                    flat[i] = flat[i] + 1
-        elif type(arg) is Tensor:
-            arg = Tensor(_fresh_copy((arg.data,), k)[0])
-        fresh.append(arg)
-    return tuple(fresh)
+        spread = (f", rounds {min(self.round_ratios):.1f}-{max(self.round_ratios):.1f}x"
+                  if len(self.round_ratios) > 1 else "")
+        return (f"{self.ratio:.1f}x (median of {max(len(self.round_ratios), 1)} rounds{spread}; "
+                f"baseline {self.baseline_seconds * 1e3:.3f} ms, "
+                f"candidate {self.candidate_seconds * 1e3:.3f} ms per call)")
 
 
 def _copy_of(args):
@@ -183,74 +175,84 @@ def _agree(got, expected) -> bool:
         return False
 
 
-def _best_time(fn, args, clock, min_time, first=0):
-    """Seconds per call of fn(*args), calls repeated until they add up to at least min_time.
-
-    Every call gets a fresh copy of the arguments (:func:`_fresh_copy`, made outside the timed
-    region), so answering from a cache of earlier inputs does not pay. Returns the seconds per
-    call, and the last call's arguments (as they were before the call) and outcome."""
+def _timed_calls(fn, make_args, seeds, clock, window: float):
+    """Seconds per call of ``fn``, called until the calls add up to at least ``window`` seconds
+    (at least one call). Every call gets ``make_args(seed)`` of a seed no other call used:
+    fresh random inputs, made outside the timed region, so neither a cache keyed on identity
+    or content nor one keyed on "nearly the same array" ever hits. Returns the seconds per
+    call, the last call's arguments (as they were before the call) and its outcome."""
     __tracebackhide__ = True  # IPython then shows the message, not this helper
     number, total = 0, 0.0
     while True:
-        call_args = _fresh_copy(args, first + number)
+        call_args = make_args(next(seeds))
         before = _copy_of(call_args)  # kept unchanged for the check
         start = clock()
         result = fn(*call_args)
         total += clock() - start
         number += 1
-        if total >= min_time:  # the last timed call is the one checked
+        if total >= window:  # the last timed call is the one checked
             return total / number, (before, _outcome(result, call_args))
 
 
 def speed_ratio(candidate, baseline, make_args, *, repeats: int = 5, warmup: int = 1,
-                threads: int | None = 1, min_time: float = 0.002) -> SpeedRatio:
-    """Time ``candidate`` against ``baseline`` in this process, paired and interleaved.
+                threads: int | None = 1, min_time: float = 0.002,
+                clock=time.perf_counter) -> SpeedRatio:
+    """Time ``candidate`` against ``baseline`` in this process, in paired, alternating rounds.
 
-    ``make_args(i)`` returns a fresh argument tuple for round ``i``, and every timed call gets
-    its own copy of it with one element changed, so a kernel cannot answer from a cache of inputs
-    it has already seen (by identity or by content). Each round times both functions on the same
-    arguments, alternating which goes first; the best round of each is kept. Thread pools are
-    pinned (``threads``) so the ratio does not depend on what else the machine is doing.
+    ``make_args(seed)`` returns a fresh argument tuple for any non-negative int ``seed``; every
+    call, timed or not, is given ``make_args`` of a seed no other call used (fresh random
+    inputs: a kernel cannot answer from a cache of inputs it has seen, not even of nearly the
+    same ones). The rules that make the verdict hold on a busy machine:
+
+    * each round times both functions back to back, and which goes first alternates;
+    * both sides are timed over a window at least as long as one baseline call (measured in
+      the warm-up round), so a short kernel is not timed in the gaps between the moments the
+      machine takes the core away while the long baseline is always caught by them;
+    * the verdict is the median of the rounds' ratios, not each side's best round;
+    * thread pools are pinned (``threads``) and garbage collection is off while timing.
 
     The last timed result of the candidate in each round is checked, after that round's timing,
     against the candidate itself run again on a copy of the same arguments, with the baseline as
     arbiter: when the kernel alone gives the baseline's answer but its timed call returned
     something else, that is recorded in ``mismatch`` and :func:`require_speedup` fails (no speed
     credit for results a timed call did not compute). A kernel that is simply wrong is left to
-    its values tests (one mistake costs only its own points); so a kernel that answers every
-    call of a given shape from a cache is not caught here, its values tests are.
+    its values tests (one mistake costs only its own points).
 
     Memory stays at one steady state (:func:`~accel.bench.steady_heap`): the warm-up is a
     whole untimed round, each round's check is done and its arrays freed before the next round,
-    and freed memory is kept mapped. Before, every round's arrays were kept for a check at the
-    end, the heap grew during the timing, and whichever function touched the new pages paid
-    thousands of page faults per call: the grader's chunked GELU was timed at 33 ms instead of
-    5 ms in the first comparison of a process, and a wrong answer passed its speed test.
+    and freed memory is kept mapped, so no timed call pays page faults for a growing heap.
+    ``clock`` is the timer (tests pass a simulated one).
     """
     __tracebackhide__ = True  # IPython then shows the message, not this helper
-    best_candidate = best_baseline = float("inf")
+    seeds = itertools.count()
+    window = min_time
+    ratios, candidate_times, baseline_times = [], [], []
     mismatch = ""
     with pinned_threads(threads), steady_heap(), quiet():
         for i in range(warmup):  # untimed: a whole round, so the heap reaches its steady size
-            _timed_round(candidate, baseline, make_args(-1 - i), -1 - i, 0.0)
+            _, b_seconds, _ = _timed_round(candidate, baseline, make_args, seeds, clock, 0.0, i)
+            window = max(window, b_seconds)
         for i in range(repeats):
-            c_seconds, b_seconds, problem = _timed_round(candidate, baseline, make_args(i), i,
-                                                         min_time)
-            best_candidate, best_baseline = min(best_candidate, c_seconds), min(best_baseline, b_seconds)
+            c_seconds, b_seconds, problem = _timed_round(candidate, baseline, make_args, seeds,
+                                                         clock, window, i)
+            candidate_times.append(c_seconds)
+            baseline_times.append(b_seconds)
+            ratios.append(b_seconds / c_seconds if c_seconds > 0 else float("inf"))
             mismatch = mismatch or problem
-    return SpeedRatio(best_baseline, best_candidate, mismatch)
+    return SpeedRatio(statistics.median(baseline_times), statistics.median(candidate_times),
+                      mismatch, tuple(ratios))
 
 
-def _timed_round(candidate, baseline, args, i: int, min_time: float):
-    """One round: both functions timed on copies of ``args`` (which goes first alternates), then
-    the candidate's last timed result checked. Returns (candidate s, baseline s, mismatch)."""
+def _timed_round(candidate, baseline, make_args, seeds, clock, window: float, i: int):
+    """One round: both functions timed (the candidate first in even rounds), then the
+    candidate's last timed result checked. Returns (candidate s, baseline s, mismatch)."""
     seconds, checked = {}, None
     order = (("c", candidate), ("b", baseline))
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
         for tag, fn in order if i % 2 == 0 else order[::-1]:
-            seconds[tag], last = _best_time(fn, args, time.perf_counter, min_time, first=i * 7919)
+            seconds[tag], last = _timed_calls(fn, make_args, seeds, clock, window)
             if tag == "c":
                 checked = last
     finally:

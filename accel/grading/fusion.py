@@ -1,5 +1,5 @@
-"""Inputs and a small table of values for notebook 02's tests; the float64 reference and the
-eight-step baseline live in :mod:`accel_instructor.reference.fusion`."""
+"""Inputs and a small table of values for notebook 02's tests, and the structural check of
+``fused_gelu`` (the grader's float64 reference and baselines are not part of the course)."""
 from __future__ import annotations
 
 import math
@@ -67,6 +67,37 @@ def float32_vector_lanes(llvm_ir: str) -> int:
     return max(lanes, default=0)
 
 
+# Any floating-point arithmetic instruction and the type it works on: ``fmul fast float``,
+# ``fadd <8 x double>``, or a (vector) FMA call ``@llvm.fma.v16f32`` / ``@llvm.fmuladd.f64``.
+_FLOAT_OP = re.compile(
+    r"=\s*(?:fmul|fadd|fsub|fdiv|frem|fneg)\b[^<\n%]*?(?:<(\d+) x (float|double)>|\b(float|double)\b)"
+    r"|@llvm\.(?:fma|fmuladd)\.(?:v(\d+))?f(32|64)\(")
+
+
+def float_work(llvm_ir: str) -> dict[str, int]:
+    """The floating-point arithmetic in LLVM IR, counted per element: an instruction on
+    ``<16 x float>`` counts 16, one on a scalar ``float`` or ``double`` counts 1.
+
+    Returns ``{"float32 vectors": ..., "float32 scalars": ..., "float64": ...}``: arithmetic on
+    vectors of at least 4 float32 values (SIMD), on single float32 values (the remainder loop
+    after a vectorised one, or a loop that did not vectorise) and on float64 values, scalar or
+    vector. Comparisons and selects (the clamps and blends) are not counted.
+    """
+    work = {"float32 vectors": 0, "float32 scalars": 0, "float64": 0}
+    for lanes, vtype, stype, call_lanes, call_bits in _FLOAT_OP.findall(llvm_ir):
+        if call_bits:
+            lanes, kind = int(call_lanes or 1), "float" if call_bits == "32" else "double"
+        else:
+            lanes, kind = int(lanes or 1), vtype or stype
+        if kind == "double":
+            work["float64"] += lanes
+        elif lanes >= 4:
+            work["float32 vectors"] += lanes
+        else:
+            work["float32 scalars"] += lanes
+    return work
+
+
 def math_calls(llvm_ir: str) -> list[str]:
     """The transcendental functions (tanh, exp, log, pow, ...) that LLVM IR calls, sorted."""
     return sorted(set(_MATH_CALL.findall(llvm_ir)))
@@ -83,9 +114,11 @@ def check_vectorised_loop(loop, fused, x: np.ndarray, what: str = "fused_gelu_lo
     2. ``fused(Tensor(x))`` gives bit for bit what ``loop`` writes for ``x.reshape(-1)``
        (so ``fused`` really calls it, for float32 input);
     3. the machine code numba compiles for two C-contiguous 1-D float32 arrays does arithmetic
-       on vectors of at least 4 float32 values (LLVM's ``<N x float>``: SIMD) and calls no
-       transcendental function (``tanh``, ``exp``, ...), which the CPU would run one element
-       at a time. The check reads ``loop.inspect_llvm(signature)``, the LLVM IR numba
+       on vectors of at least 4 float32 values (LLVM's ``<N x float>``: SIMD), that vector work
+       is most of its float work (:func:`float_work`: counted per element, the float32-vector
+       part is at least the float64 part and at least the single-float32 part, which holds the
+       remainder loop after a vectorised one), and it calls no transcendental function
+       (``tanh``, ``exp``, ...), which the CPU would run one element at a time. The check reads ``loop.inspect_llvm(signature)``, the LLVM IR numba
        hands to the compiler's back end, so it holds on any CPU that has SIMD registers.
     """
     __tracebackhide__ = True  # IPython then shows the message, not this helper
@@ -97,7 +130,7 @@ def check_vectorised_loop(loop, fused, x: np.ndarray, what: str = "fused_gelu_lo
     if not isinstance(loop, Dispatcher):
         _fail(f"{what}: expected a numba-compiled function (decorated with @njit), got "
               f"{type(loop).__name__}. Write the loop over the elements in {what} and compile "
-              f"it with @njit(fastmath=True, error_model=\"numpy\").")
+              f"it with @njit(fastmath={{\"contract\"}}, error_model=\"numpy\").")
     x = np.ascontiguousarray(x, dtype=np.float32)
     flat = x.reshape(-1)
     want = np.empty_like(flat)
@@ -119,11 +152,18 @@ def check_vectorised_loop(loop, fused, x: np.ndarray, what: str = "fused_gelu_lo
               f"rational approximation with TANH_P and TANH_Q: plain multiplications, "
               f"additions and one division, which the compiler can run on vectors.")
     lanes = float32_vector_lanes(ir)
+    work = float_work(ir)
+    vector, scalar, double = (work["float32 vectors"], work["float32 scalars"], work["float64"])
+    if lanes >= 4 and (vector < double or vector < scalar):
+        _fail(f"{what}: only part of the compiled code's float work runs on float32 vectors: "
+              f"counted per element, {vector} on float32 vectors against {double} on float64 "
+              f"values and {scalar} on single float32 values (the vectorised part must be at "
+              f"least as large as each). Look for a bare literal such as 0.5 or 1.0 or a "
+              f"float(...) (float64 arithmetic), or a step the compiler could not vectorise.")
     if lanes < 4:
         _fail(f"{what}: the compiled code does no arithmetic on vectors of float32 values "
               f"(no <N x float> operation in its LLVM IR), so it handles one element at a "
               f"time. Look for: a bare literal such as 0.5 or 1.0 (a float64: the arithmetic "
               f"becomes float64), float(...) on the element, a division without "
-              f"error_model=\"numpy\" (checked for zero on every element), or a missing "
-              f"fastmath=True.")
+              f"error_model=\"numpy\" (checked for zero on every element).")
     return lanes

@@ -1,6 +1,7 @@
 """fused_gelu is a compiled one-pass loop that calls math.tanh: fused in memory, but the scalar
 library call keeps it from vectorising (vectorisation: its compiled code calls tanh), so it is
-far slower than chunked NumPy (speed)."""
+far slower than chunked NumPy (speed). The formula as written also gives NaN for -inf
+(-inf * (1 + tanh(-inf)) = -inf * 0), where GELU is 0 (values)."""
 NOTEBOOK = "02_kernel_fusion"
 ANSWERS = {"fused_gelu": '''
 @njit(cache=False)
@@ -16,4 +17,4 @@ def fused_gelu(x):
     fused_gelu_loop(flat, out)
     return Tensor(out.reshape(x.shape))
 '''}
-LOSES = ["test_fused_gelu_vectorised", "test_fused_gelu_speed"]
+LOSES = ["test_fused_gelu_values", "test_fused_gelu_vectorised", "test_fused_gelu_speed"]
