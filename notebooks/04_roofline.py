@@ -313,14 +313,18 @@ with skip_unfinished():
     for name, (plain, with_wa) in rates.items():
         print(f"{name:<11} {plain:>10.1f} {with_wa:>20.1f}")
     spread = {k: max(r[k] for r in rates.values()) / min(r[k] for r in rates.values()) for k in (0, 1)}
-    if spread[1] < spread[0]:
-        print(f"Counting the write-allocate brings the three loops closer together (highest / lowest "
-              f"{spread[1]:.2f} against {spread[0]:.2f}): on this machine a written line is also read.")
+    if spread[1] < 1.25 <= spread[0]:
+        print(f"Counting the write-allocate, the three loops agree within {spread[1] - 1:.0%} (without "
+              f"it, within {spread[0] - 1:.0%}): on this machine a written line is also read.")
+    elif spread[0] < 1.25 <= spread[1]:
+        print(f"Here the three loops agree without the write-allocate (within {spread[0] - 1:.0%}; with "
+              f"it, {spread[1] - 1:.0%}): this CPU avoided the read before the write. The notebook "
+              f"still counts it, so that its figures compare with other machines; your kernels "
+              f"may then read above 100% of the memory roof.")
     else:
-        print(f"Here the three loops agree better without the write-allocate (highest / lowest "
-              f"{spread[0]:.2f} against {spread[1]:.2f}): this CPU (or this measurement) avoided the "
-              f"read before the write. The notebook still counts it, so that its figures compare "
-              f"with other machines; your kernels may then read a little above 100% of the roof.")
+        print(f"The three loops do not agree well under either count (highest / lowest "
+              f"{spread[1]:.2f} with the write-allocate, {spread[0]:.2f} without): the machine was "
+              f"probably busy. Close other programs and run this cell again.")
 
 # %% [markdown]
 # ## Exercise 3 · `measure_bandwidth_gbs`
@@ -739,47 +743,48 @@ scaling = {}  # threads -> (triad GB/s, FMA GFLOP/s, BLAS GFLOP/s)
 if GRADING:  # compiling parallel loops takes seconds: skipped while grading
     print("all-threads roofs and the thread sweep: skipped while grading")
 else:
-    n_tr = array_bytes_beyond_caches(arrays=3) // 8  # float64 elements, beyond the caches
-    a_tr, b_tr, c_tr = np.zeros(n_tr), np.ones(n_tr), np.ones(n_tr)
-    parallel_triad(a_tr[:64], b_tr[:64], c_tr[:64], 3.0)  # compile
-    v_all = np.ones((cores, 1024), dtype=np.float32)
-    f32a, f32b = np.float32(0.999), np.float32(0.001)
-    parallel_fma(v_all[:, :8], 1, f32a, f32b)  # compile
-    a_mm = np.random.default_rng(7).standard_normal((1024, 1024)).astype(np.float32)
-    for threads in thread_counts:
-        t_tr = benchmark(parallel_triad, a_tr, b_tr, c_tr, 3.0, repeat=12, min_time=0,
-                         threads=threads).best
-        t_fma = benchmark(parallel_fma, v_all, 4000, f32a, f32b, repeat=5, min_time=0,
-                          threads=threads).best
-        t_mm = benchmark(np.matmul, a_mm, a_mm, repeat=5, threads=threads).best
-        scaling[threads] = (6 * n_tr * 8 / t_tr / 1e9, gflops(16 * v_all.size * 4000, t_fma),
-                            gflops(2 * 1024**3, t_mm))
-    del a_tr, b_tr, c_tr, v_all, a_mm
-    for threads, (bw_t, fma_t, mm_t) in scaling.items():
-        print(f"{threads} thread(s): compiled triad {bw_t:6.1f} GB/s (6 sweeps counted), "
-              f"float32 FMA loop {fma_t:6.1f} GFLOP/s, ridge {fma_t / bw_t:5.2f} FLOP/byte, "
-              f"BLAS matmul N=1024 {mm_t:6.1f} GFLOP/s")
-    # The roofs with all threads available: the best seen with up to `cores` threads (a program
-    # allowed every core may still use only one), never below the one-thread roofs.
-    bandwidth_all = max(bandwidth, *(bw_t for bw_t, _, _ in scaling.values()))
-    peak_all = max(peak, *(max(fma_t, mm_t) for _, fma_t, mm_t in scaling.values()))
-    gain_memory = scaling[cores][0] / scaling[1][0]
-    gain_compute = max(scaling[cores][1:]) / max(scaling[1][1:])
-    print(f"all-threads roofs: B = {bandwidth_all:.1f} GB/s, P32 = {peak_all:.1f} GFLOP/s "
-          f"(the best seen with up to {cores} threads, one-thread roofs included)")
-    print(f"from 1 to {cores} threads: memory x{gain_memory:.2f}, compute x{gain_compute:.2f}")
-    if cores == 1:
-        print("numba may use one thread here: the all-threads roofs are the one-thread roofs.")
-    elif gain_compute < 0.8 * cores:
-        print(f"The compute roof grew by less than the {cores} threads promise: some of your cores "
-              f"are probably busy with other programs, or os.cpu_count() counts hyper-threads "
-              f"that share a core's FMA units. Rerun with other programs closed to see more.")
-    if cores > 1 and gain_memory < gain_compute:
-        print("Memory bandwidth grew less than compute: the cores share the memory controllers, "
-              "so the ridge moves right with more threads.")
-    elif cores > 1:
-        print("Memory bandwidth grew at least as much as compute here: one core could not keep "
-              "enough requests in flight to use all of the memory system.")
+    with skip_unfinished():  # the one-thread roofs above may not be measured yet
+        n_tr = array_bytes_beyond_caches(arrays=3) // 8  # float64 elements, beyond the caches
+        a_tr, b_tr, c_tr = np.zeros(n_tr), np.ones(n_tr), np.ones(n_tr)
+        parallel_triad(a_tr[:64], b_tr[:64], c_tr[:64], 3.0)  # compile
+        v_all = np.ones((cores, 1024), dtype=np.float32)
+        f32a, f32b = np.float32(0.999), np.float32(0.001)
+        parallel_fma(v_all[:, :8], 1, f32a, f32b)  # compile
+        a_mm = np.random.default_rng(7).standard_normal((1024, 1024)).astype(np.float32)
+        for threads in thread_counts:
+            t_tr = benchmark(parallel_triad, a_tr, b_tr, c_tr, 3.0, repeat=12, min_time=0,
+                             threads=threads).best
+            t_fma = benchmark(parallel_fma, v_all, 4000, f32a, f32b, repeat=5, min_time=0,
+                              threads=threads).best
+            t_mm = benchmark(np.matmul, a_mm, a_mm, repeat=5, threads=threads).best
+            scaling[threads] = (6 * n_tr * 8 / t_tr / 1e9, gflops(16 * v_all.size * 4000, t_fma),
+                                gflops(2 * 1024**3, t_mm))
+        del a_tr, b_tr, c_tr, v_all, a_mm
+        for threads, (bw_t, fma_t, mm_t) in scaling.items():
+            print(f"{threads} thread(s): compiled triad {bw_t:6.1f} GB/s (6 sweeps counted), "
+                  f"float32 FMA loop {fma_t:6.1f} GFLOP/s, ridge {fma_t / bw_t:5.2f} FLOP/byte, "
+                  f"BLAS matmul N=1024 {mm_t:6.1f} GFLOP/s")
+        # The roofs with all threads available: the best seen with up to `cores` threads (a program
+        # allowed every core may still use only one), never below the one-thread roofs.
+        bandwidth_all = max(bandwidth, *(bw_t for bw_t, _, _ in scaling.values()))
+        peak_all = max(peak, *(max(fma_t, mm_t) for _, fma_t, mm_t in scaling.values()))
+        gain_memory = scaling[cores][0] / scaling[1][0]
+        gain_compute = max(scaling[cores][1:]) / max(scaling[1][1:])
+        print(f"all-threads roofs: B = {bandwidth_all:.1f} GB/s, P32 = {peak_all:.1f} GFLOP/s "
+              f"(the best seen with up to {cores} threads, one-thread roofs included)")
+        print(f"from 1 to {cores} threads: memory x{gain_memory:.2f}, compute x{gain_compute:.2f}")
+        if cores == 1:
+            print("numba may use one thread here: the all-threads roofs are the one-thread roofs.")
+        elif gain_compute < 0.8 * cores:
+            print(f"The compute roof grew by less than the {cores} threads promise: some of your cores "
+                  f"are probably busy with other programs, or os.cpu_count() counts hyper-threads "
+                  f"that share a core's FMA units. Rerun with other programs closed to see more.")
+        if cores > 1 and gain_memory < gain_compute:
+            print("Memory bandwidth grew less than compute: the cores share the memory controllers, "
+                  "so the ridge moves right with more threads.")
+        elif cores > 1:
+            print("Memory bandwidth grew at least as much as compute here: one core could not keep "
+                  "enough requests in flight to use all of the memory system.")
 
 # %% [markdown]
 # ### Speed-up against threads, and Amdahl's law
