@@ -1308,7 +1308,7 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
 # sweeps, by this notebook's rule).
 #
 # With `B = 1` (one request, one token at a time: a GEMV) every weight takes part in a single
-# multiply-add, so the intensity is about `2 K N / (4 K N)` = 0.5 FLOP/byte whatever the layer
+# multiply-add, so the intensity is about `2 K N / (4 K N)` FLOP/byte whatever the layer
 # size: memory-bound on any current CPU or GPU. Every extra row of the batch reuses each weight
 # once more, so while the weights dominate the traffic the intensity grows about as `B / 2`.
 # That is why inference servers batch requests, and why generating text one token at a time is
@@ -1457,7 +1457,7 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
         del big
         fig_ws, ax_ws = plt.subplots(figsize=(6, 4))
         ax_ws.plot(ws_bytes, ws_rate, marker="o")
-        for shade, cache in zip(("0.75", "0.55", "0.35", "0.15"), cache_hierarchy()):
+        for shade, cache in zip(("0.7", "0.5", "0.3", "0.1"), cache_hierarchy()):
             name = f"L{cache['level']}{'d' if cache['type'] == 'Data' else ''}"
             size = (f"{cache['bytes'] / 2**20:g} MiB" if cache["bytes"] >= 2**20
                     else f"{cache['bytes'] / 2**10:g} KiB")
@@ -1486,8 +1486,8 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
 # **Q2.** GELU (tanh approximation) on a float32 vector, with the convention of this notebook:
 # 9 FLOPs per element, `tanh` counted as one. Store its intensity in `q2_ai_gelu`.
 #
-# **Q3.** The product of two 512 x 512 float32 matrices (read A and B, write C). Store its
-# intensity in `q3_ai_matmul_512`.
+# **Q3.** The product of two 768 x 768 float32 matrices (read A and B, write C). Store its
+# intensity in `q3_ai_matmul_768`.
 #
 # **Q4.** A dense layer with a 4096 x 4096 float32 weight matrix applied to a single input
 # vector (batch 1, a GEMV): read the weights and the input, write the output. Store
@@ -1516,14 +1516,14 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
 ### BEGIN SOLUTION
 q1_ai_add = 1 / ((2 + 2 * 1) * 4)
 q2_ai_gelu = 9 / ((1 + 2 * 1) * 4)
-q3_ai_matmul_512 = 2 * 512**3 / ((2 + 2 * 1) * 512**2 * 4)
+q3_ai_matmul_768 = 2 * 768**3 / ((2 + 2 * 1) * 768**2 * 4)
 q4_ai_gemv = 2 * 4096 * 4096 / (4 * (4096 * 4096 + 4096 + 2 * 4096))
 q5_ai_gemm_batch64 = 2 * 64 * 4096 * 4096 / (4 * (4096 * 4096 + 64 * 4096 + 2 * 64 * 4096))
 q6_ai_gelu_unfused_operational = 9 / (84 + 9 * 4)
 q7_triad_bytes_per_element = (3 + 3) * 8
 q8_amdahl_speedup = 1 / ((1 - 0.9) + 0.9 / 8)
 ### END SOLUTION
-print(f"Q1: {q1_ai_add:.4f}   Q2: {q2_ai_gelu:.4f}   Q3: {q3_ai_matmul_512:.2f} FLOP/byte")
+print(f"Q1: {q1_ai_add:.4f}   Q2: {q2_ai_gelu:.4f}   Q3: {q3_ai_matmul_768:.2f} FLOP/byte")
 print(f"Q4: {q4_ai_gemv:.4f}   Q5: {q5_ai_gemm_batch64:.2f}   Q6: {q6_ai_gelu_unfused_operational:.4f} "
       f"FLOP/byte   Q7: {q7_triad_bytes_per_element} bytes   Q8: {q8_amdahl_speedup:.2f}x")
 
@@ -1546,11 +1546,11 @@ assert abs(q2_ai_gelu - 9 / 12) < 0.01 * 9 / 12, (
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_roofline_q3_ai_matmul", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-"""Q3: arithmetic intensity of a 512 x 512 float32 matmul (checked to 1%)."""
-assert isinstance(q3_ai_matmul_512, (int, float, np.integer, np.floating)), "q3_ai_matmul_512 should be a number"
+"""Q3: arithmetic intensity of a 768 x 768 float32 matmul (checked to 1%)."""
+assert isinstance(q3_ai_matmul_768, (int, float, np.integer, np.floating)), "q3_ai_matmul_768 should be a number"
 ### BEGIN HIDDEN TESTS
-assert abs(q3_ai_matmul_512 - 512 / 8) < 0.01 * 512 / 8, (
-    f"q3_ai_matmul_512: got {q3_ai_matmul_512:.2f}; 2 N^3 FLOPs over two N x N float32 "
+assert abs(q3_ai_matmul_768 - 768 / 8) < 0.01 * 768 / 8, (
+    f"q3_ai_matmul_768: got {q3_ai_matmul_768:.2f}; 2 N^3 FLOPs over two N x N float32 "
     f"matrices read and one written (two sweeps), 4 bytes per value")
 ### END HIDDEN TESTS
 
