@@ -6,6 +6,8 @@ assertions about them live in the notebook's test cells.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 
@@ -69,9 +71,8 @@ class OneSecondClock:
     """A stand-in for :func:`accel.benchmark` that times nothing.
 
     Every call reports exactly 1 second per call, runs nothing, and records the ndarrays the
-    timed function would work on: its arguments (keyword arguments too) and the arrays it
-    closes over. A measurement function that divides its byte (or FLOP) count by the time then
-    returns exactly that count / 1e9, which a test compares with the count the exercise asks
+    timed function would work on (:func:`timed_arrays`). A measurement function that divides its
+    byte (or FLOP) count by the time then returns exactly that count / 1e9, which a test compares with the count the exercise asks
     for, whatever the machine's speed.
     """
 
@@ -81,13 +82,23 @@ class OneSecondClock:
     def __call__(self, fn, *args, **kwargs):
         from ..bench import Timing
 
-        arrays = [a for a in (*args, *kwargs.values()) if isinstance(a, np.ndarray)]
-        for cell in getattr(fn, "__closure__", None) or ():
-            try:
-                value = cell.cell_contents
-            except ValueError:  # an empty cell
-                continue
-            if isinstance(value, np.ndarray):
-                arrays.append(value)
-        self.calls.append(arrays)
+        self.calls.append(timed_arrays(fn, args, kwargs))
         return Timing(samples=(1.0,))
+
+
+def timed_arrays(fn, args=(), kwargs=None) -> list[np.ndarray]:
+    """The ndarrays a call ``fn(*args, **kwargs)`` works on: its arguments (keyword arguments
+    too), the arguments bound by ``functools.partial`` (nested partials too), and the arrays
+    ``fn`` closes over."""
+    arrays = [a for a in (*args, *(kwargs or {}).values()) if isinstance(a, np.ndarray)]
+    while isinstance(fn, functools.partial):
+        arrays += [a for a in (*fn.args, *fn.keywords.values()) if isinstance(a, np.ndarray)]
+        fn = fn.func
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        if isinstance(value, np.ndarray):
+            arrays.append(value)
+    return arrays

@@ -36,10 +36,11 @@ def trusted_bandwidth_gbs(calls: int = 12) -> float:
     """Main-memory bandwidth in GB/s (1e9 bytes/s) from ``np.add(x, y, out=z)``, one thread.
 
     x, y, z are float32 arrays of max(64 MiB, 2 x last-level cache) each, so the three never
-    fit in cache, capped by the course's memory budget (accel.machine.array_bytes_beyond_caches). Bytes per element: read x, read y, and z twice (the cache first reads each
-    line of z before it is overwritten, the write-allocate, then writes it back): 4 x 4 bytes.
-    Counting the write-allocate puts this figure on the same footing as a two-pass NumPy triad
-    counted as 5 array sweeps (whose second pass reads its output anyway).
+    fit in cache, capped by the course's memory budget (accel.machine.array_bytes_beyond_caches).
+    Bytes per element by notebook 04's rule (one sweep per array read, two per array written):
+    read x, read y, and z twice (the cache first reads each line of z before it is overwritten,
+    the write-allocate, then writes it back): 4 x 4 bytes. The learner's two-pass NumPy triad
+    counted the same way makes 6 sweeps, so the two figures are on the same footing.
     """
     n = array_bytes_beyond_caches(arrays=3, note=False) // 4
     x = np.full(n, 1.0, dtype=np.float32)

@@ -1,5 +1,5 @@
-"""measure_bandwidth_gbs counts the two-pass NumPy triad as STREAM's 3 sweeps instead of 5:
-0.6x of the true bandwidth."""
+"""measure_bandwidth_gbs counts the two-pass NumPy triad as STREAM's 3 sweeps instead of 6:
+0.5x of the true bandwidth."""
 NOTEBOOK = "04_roofline"
 ANSWERS = {"measure_bandwidth_gbs": '''
 def measure_bandwidth_gbs(repeat=None):
