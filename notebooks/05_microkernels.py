@@ -218,15 +218,19 @@ assert _ratio >= 3, (
 # The cell below measures `k = 1, 2, 3, 4, 6, 8, 10, 12, 16` chains. Expect the rate to grow
 # in proportion to `k` at first (every chain waits out the full latency, and more chains means
 # more work per wait), then to level off at the core's throughput. Where it levels off is the
-# number of chains your core needs.
+# number of chains your core needs. Each `k` is measured in several rounds, interleaved, and
+# keeps its best: a program that shares your core for a moment then spoils one round, not
+# the table.
 
 # %%
 CHAIN_COUNTS = (1, 2, 3, 4, 6, 8, 10, 12, 16)
 chain_table = {}
 with skip_unfinished():
-    for k in CHAIN_COUNTS:
-        chain_table[k] = chain_gflops(k)
-        print(f"{k:2d} chain(s): {chain_table[k]:6.2f} GFLOP/s = {chain_table[k] / 2:5.2f} FMAs/ns")
+    for _round in range(2 if GRADING else 3):
+        for k in CHAIN_COUNTS:
+            chain_table[k] = max(chain_table.get(k, 0.0), chain_gflops(k))
+    for k, rate in chain_table.items():
+        print(f"{k:2d} chain(s): {rate:6.2f} GFLOP/s = {rate / 2:5.2f} FMAs/ns")
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(list(chain_table), list(chain_table.values()), marker="o")
     ax.set(xlabel="independent chains k", ylabel="GFLOP/s (float64, one thread)",
