@@ -265,15 +265,6 @@ def fma_latency_and_throughput(table: dict) -> tuple[float, float]:
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": false, "grade_id": "chains_needed", "locked": false, "schema_version": 3, "solution": true, "task": false}
-def chains_needed(latency_ns: float, fmas_per_ns: float) -> int:
-    """Independent chains that keep latency x throughput FMAs in flight (Little's law), to the
-    nearest whole number (measurements are noisy by a few percent). Returns an int >= 1."""
-    ### BEGIN SOLUTION
-    return max(1, int(round(latency_ns * fmas_per_ns)))
-    ### END SOLUTION
-
-
 # %% nbgrader={"grade": true, "grade_id": "test_fma_latency_and_throughput", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """fma_latency_and_throughput: latency from the one-chain rate, throughput from the best rate."""
 from accel.grading import check_close
@@ -293,6 +284,15 @@ for _case in range(5):
     check_close(_lat, _want_lat, rtol=1e-9, atol=0, what=f"latency_ns for {_table}")
     check_close(_thr, _want_thr, rtol=1e-9, atol=0, what=f"fmas_per_ns for {_table}")
 ### END HIDDEN TESTS
+
+# %% nbgrader={"grade": false, "grade_id": "chains_needed", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def chains_needed(latency_ns: float, fmas_per_ns: float) -> int:
+    """Independent chains that keep latency x throughput FMAs in flight (Little's law), to the
+    nearest whole number (measurements are noisy by a few percent). Returns an int >= 1."""
+    ### BEGIN SOLUTION
+    return max(1, int(round(latency_ns * fmas_per_ns)))
+    ### END SOLUTION
+
 
 # %% nbgrader={"grade": true, "grade_id": "test_chains_needed", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """chains_needed: latency x throughput, to the nearest whole number, at least 1."""
@@ -428,22 +428,6 @@ def make_cycle(n: int, seed: int = 0) -> np.ndarray:
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": false, "grade_id": "chase", "locked": false, "schema_version": 3, "solution": true, "task": false}
-@njit(cache=False)
-def chase(nxt, start, steps):
-    """Follow nxt (1-D int64) ``steps`` times from ``start``; return the final position.
-
-    Cost: ``steps`` dependent loads of 8 bytes, each from wherever nxt[p] happens to live;
-    no arithmetic to speak of.
-    """
-    ### BEGIN SOLUTION
-    p = start
-    for _ in range(steps):
-        p = nxt[p]
-    return p
-    ### END SOLUTION
-
-
 # %% nbgrader={"grade": true, "grade_id": "test_make_cycle_one_cycle", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """make_cycle: an int64 array that is one cycle through every position."""
 
@@ -496,6 +480,22 @@ for _n, _seed in [(1000, 3), (65536, 9)]:
 assert not np.array_equal(make_cycle(1000, seed=1), make_cycle(1000, seed=2)), (
     "make_cycle gives the same cycle for seeds 1 and 2: use the seed")
 ### END HIDDEN TESTS
+
+# %% nbgrader={"grade": false, "grade_id": "chase", "locked": false, "schema_version": 3, "solution": true, "task": false}
+@njit(cache=False)
+def chase(nxt, start, steps):
+    """Follow nxt (1-D int64) ``steps`` times from ``start``; return the final position.
+
+    Cost: ``steps`` dependent loads of 8 bytes, each from wherever nxt[p] happens to live;
+    no arithmetic to speak of.
+    """
+    ### BEGIN SOLUTION
+    p = start
+    for _ in range(steps):
+        p = nxt[p]
+    return p
+    ### END SOLUTION
+
 
 # %% nbgrader={"grade": true, "grade_id": "test_chase_values", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """chase: follows nxt step by step from start."""
