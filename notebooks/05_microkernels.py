@@ -136,7 +136,7 @@ print("3 chains after 2 steps:", x_demo, "(each: (x * 0.999 + 0.001) * 0.999 + 0
 #
 # The test runs your function with a stand-in for `benchmark` that reports exactly 1 second
 # per call (`OneSecondClock`), so your FLOP count is checked exactly, on any machine; then it
-# times 1 chain against 8 for real.
+# times 1 chain against 8 for real (8 chains must be at least 2.5x faster).
 
 # %% nbgrader={"grade": false, "grade_id": "chain_gflops", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def chain_gflops(k: int, steps: int | None = None) -> float:
@@ -196,10 +196,11 @@ for _k, _steps in [(1, 777), (5, 12345), (11, 4096)]:
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_chain_gflops_measures", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-"""chain_gflops: 8 independent chains run at least 3x the rate of one (measured here)."""
+"""chain_gflops: 8 independent chains run at least 2.5x the rate of one (measured here)."""
 ### BEGIN HIDDEN TESTS
 # Every CPU with FMA has a latency of 3 cycles or more and one pipe or more; so 8 chains
-# reach min(8, latency x pipes) >= 3 times the rate of one chain. Measured on Zen 4: 7.9x.
+# reach min(8, latency x pipes) >= 3 times the rate of one chain. Measured on Zen 4 with the
+# machine shared: 6.8-8.6x; a kernel timed on the wrong number of chains: about 1x.
 with quiet():
     _rates = {k: [] for k in (1, 8)}
     for _round in range(3):
@@ -207,9 +208,9 @@ with quiet():
             _rates[_k].append(float(chain_gflops(_k, 100_000)))
 _ratio = max(_rates[8]) / max(_rates[1])
 print(f"1 chain {max(_rates[1]):.2f} GFLOP/s, 8 chains {max(_rates[8]):.2f} GFLOP/s: {_ratio:.1f}x")
-assert _ratio >= 3, (
+assert _ratio >= 2.5, (
     f"8 independent chains measured only {_ratio:.2f}x the rate of one chain; expected at "
-    f"least 3x. Time make_fma_chains(k) for the k you were given, on one thread")
+    f"least 2.5x. Time make_fma_chains(k) for the k you were given, on one thread")
 ### END HIDDEN TESTS
 
 # %% [markdown]
