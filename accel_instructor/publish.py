@@ -10,16 +10,17 @@ from .settings import load as load_settings
 
 BINDER_LABPATH = "acceleration%2F01_vectorization.ipynb"
 NOTEBOOK_FILES = ("01_vectorization.ipynb", "02_kernel_fusion.ipynb", "03_cache_tiling.ipynb",
-                  "04_roofline.ipynb")
+                  "04_roofline.ipynb", "05_microkernels.ipynb")
 
 STUDENT_README = """# Acceleration: CPU vectorization, kernel fusion, cache-aware tiling and the roofline model
 
-{badge}Four notebooks, each one technique, each measured on *your* machine:
+{badge}Five notebooks, each one technique, each measured on *your* machine:
 
 1. `acceleration/01_vectorization.ipynb`: Python loops vs BLAS, GFLOP/s, scaling with N
 2. `acceleration/02_kernel_fusion.ipynb`: what fusion really is, and when it pays
 3. `acceleration/03_cache_tiling.ipynb`: memory hierarchy, loop order, tiling
 4. `acceleration/04_roofline.ipynb`: your machine's roofline, with your kernels on it
+5. `acceleration/05_microkernels.ipynb`: latency, operations in flight and Little's law
 
 ## Open it
 
@@ -58,9 +59,9 @@ Before you hand in, check each notebook twice, from this folder:
 
 One route, end to end:
 
-1. Save all four notebooks (JupyterLab: *File > Save All*). On Binder, download each one.
-2. Upload the four files `01_vectorization.ipynb`, `02_kernel_fusion.ipynb`,
-   `03_cache_tiling.ipynb` and `04_roofline.ipynb` to the assignment page your course gives you,
+1. Save all five notebooks (JupyterLab: *File > Save All*). On Binder, download each one.
+2. Upload the five files `01_vectorization.ipynb`, `02_kernel_fusion.ipynb`,
+   `03_cache_tiling.ipynb`, `04_roofline.ipynb` and `05_microkernels.ipynb` to the assignment page your course gives you,
    with these exact names (no `(1)` copies, no zip inside a zip).
 3. That is all. Your instructor collects the uploads, grades them with nbgrader, and sends you
    a feedback page per notebook.

@@ -29,6 +29,7 @@ NOTEBOOKS = (
     Notebook("03_cache_tiling"),
     # 04 puts the learner's own kernels from 01-03 on their roofline (accel.siblings).
     Notebook("04_roofline", siblings=("01_vectorization", "02_kernel_fusion", "03_cache_tiling")),
+    Notebook("05_microkernels"),
 )
 
 

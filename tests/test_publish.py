@@ -78,7 +78,7 @@ def test_student_readme_links_binder_and_one_hand_in_route(bundle):
     assert f"[![Binder](https://mybinder.org/badge_logo.svg)]({url})" in readme
     assert "<owner>" not in readme and "<repo>" not in readme
     for needed in ("pip install -r requirements.txt .", "nbgrader validate", "python -m accel.policy",
-                   "## Hand in", "Upload the four files", "2 GiB"):
+                   "## Hand in", "Upload the five files", "2 GiB"):
         assert needed in readme, needed
 
 

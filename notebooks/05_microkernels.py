@@ -1,0 +1,822 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: notebooks///py:percent,source/acceleration///ipynb
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 05 · Latency, parallelism in flight, and Little's law
+#
+# Notebook 04 measured how *fast* a core computes and how *fast* memory delivers: two
+# throughputs. This notebook measures the other half of performance: **latency**, how long one
+# operation takes from start to result, and how many operations a core must keep *in flight*
+# at once to turn that latency into throughput. In this notebook you will
+#
+# 1. time one chain of dependent fused multiply-adds (FMAs) against many independent chains,
+#    and find the FMA latency and throughput of your core;
+# 2. derive how many independent accumulators a kernel needs to reach the FMA peak;
+# 3. measure the latency of every level of your memory hierarchy with a *pointer chase*;
+# 4. use **Little's law** with your own numbers: how many bytes must be in flight to reach your
+#    memory bandwidth at your memory latency.
+#
+# The one idea behind all four: **in flight = latency x throughput**. It explains why the FMA
+# loops of notebook 04 needed several independent values per element, why BLAS keeps a block
+# of results in registers, and why one core cannot use all of a server's memory bandwidth.
+#
+# **How to work.** Fill in the cells marked `# YOUR CODE HERE`, then run the test cell right
+# below. The visible tests give quick feedback; the grader runs more tests on other inputs.
+#
+# **Memory.** Solved, this notebook runs within 2 GiB. The largest pointer chase is sized from
+# your caches and capped to fit that budget (`accel.machine.array_bytes_beyond_caches`); a
+# printed note says when the cap keeps part of a measurement in cache.
+
+# %%
+import os
+import platform
+
+import matplotlib.pyplot as plt
+import numpy as np
+from numba import njit
+
+from accel import benchmark, gbs, gflops, skip_unfinished
+from accel.bench import pinned_threads
+from accel.grading import quiet
+from accel.machine import array_bytes_beyond_caches, cache_hierarchy, last_level_cache_bytes
+
+# While nbgrader grades a submission it sets NBGRADER_EXECUTION; the exploratory
+# measurements then use fewer steps and sizes so that grading stays quick.
+GRADING = "NBGRADER_EXECUTION" in os.environ
+
+KiB, MiB = 1 << 10, 1 << 20
+print(f"Python {platform.python_version()}, NumPy {np.__version__}, {os.cpu_count()} CPU(s)")
+for cache in cache_hierarchy():
+    print(f"L{cache['level']} {cache['type'].lower()} cache: {cache['bytes'] / KiB:,.0f} KiB "
+          f"(from {cache['source']})")
+
+# %% [markdown]
+# ## Latency and throughput
+#
+# An FMA instruction computes `x * a + b` in one step (2 FLOPs). A core can *start* one or more
+# FMAs every clock cycle (its **throughput**), but each one takes several cycles before its
+# result can be used (its **latency**). Both are properties of your CPU; you will measure them.
+#
+# Take a chain where every FMA needs the previous result:
+#
+# ```python
+# for _ in range(steps):
+#     x = x * a + b        # must wait for the x of the previous step
+# ```
+#
+# This loop runs at one FMA per *latency*, however many FMA units the core has: they sit
+# idle, waiting. Now give the core `k` **independent** chains, `x0, x1, ..., x(k-1)`, each
+# updated once per step. While `x0`'s FMA is in progress, `x1`'s can start, and so on. With
+# enough chains the units never wait, and the loop runs at the core's full throughput. How many
+# is enough? Exactly the number of FMAs that must be in flight at once:
+#
+# $$\text{chains needed} = \text{latency} \times \text{throughput}$$
+#
+# (latency in ns, throughput in FMAs per ns). This is **Little's law**, known from queues: the
+# average number of items in a system equals their arrival rate times the time each spends in
+# it. It holds for FMA units, for cache misses and for checkout lines alike.
+#
+# ### The chain kernels
+#
+# To keep `k` values in registers, numba needs `k` separate local variables (an array of `k`
+# values would be stored to memory and loaded back at every step, which adds the latency of
+# that round trip to each chain). The cell below writes the source of a kernel with `k` named
+# accumulators and compiles it; print `FMA_CHAINS_SOURCE.format(...)` to see one.
+# `fastmath={"contract"}` lets numba fuse each multiply and add into one FMA instruction and
+# nothing else: with `fastmath=True` the compiler could reorder the arithmetic and change what
+# is measured.
+
+# %%
+FMA_A, FMA_B = 0.999, 0.001  # x -> 0.999 x + 0.001 stays bounded (it tends to 1)
+_fma_kernels = {}
+
+
+def make_fma_chains(k: int):
+    """A compiled kernel ``chains(x, steps, a, b)`` with ``k`` independent FMA chains.
+
+    x: 1-D float64 array of length k (the start values; the final values are written back).
+    Each of the ``steps`` steps updates every chain once: ``x_i = x_i * a + b``.
+    Cost: 2 * k * steps FLOPs, no memory traffic (the chains live in registers).
+    Kernels are compiled once per k and kept.
+    """
+    if k not in _fma_kernels:
+        lines = ["def chains(x, steps, a, b):"]
+        lines += [f"    x{i} = x[{i}]" for i in range(k)]
+        lines += ["    for _ in range(steps):"]
+        lines += [f"        x{i} = x{i} * a + b" for i in range(k)]
+        lines += [f"    x[{i}] = x{i}" for i in range(k)]
+        namespace = {}
+        exec("\n".join(lines), namespace)  # the source of a k-chain kernel, then compiled
+        kernel = njit(cache=False, fastmath={"contract"})(namespace["chains"])
+        kernel(np.ones(k), 1, FMA_A, FMA_B)  # compile now, not while timing
+        _fma_kernels[k] = kernel
+    return _fma_kernels[k]
+
+
+x_demo = np.array([0.5, 2.0, 3.0])
+make_fma_chains(3)(x_demo, 2, FMA_A, FMA_B)
+print("3 chains after 2 steps:", x_demo, "(each: (x * 0.999 + 0.001) * 0.999 + 0.001)")
+
+# %% [markdown]
+# ## Exercise 1 · `chain_gflops`
+#
+# Write `chain_gflops(k, steps=None)`: the rate of the `k`-chain kernel in GFLOP/s on one
+# thread. Get the kernel with `make_fma_chains(k)`, create a float64 array of `k` start values
+# (any values near 1), and time `kernel(x, steps, FMA_A, FMA_B)` with `benchmark(...,
+# threads=1)`. One call performs `k * steps` FMAs of 2 FLOPs each. When `steps` is `None`,
+# choose a count that makes one call last at least a fraction of a millisecond (for example
+# 200,000 while grading, 1,000,000 otherwise).
+#
+# The test runs your function with a stand-in for `benchmark` that reports exactly 1 second
+# per call (`OneSecondClock`), so your FLOP count is checked exactly, on any machine; then it
+# times 1 chain against 8 for real (8 chains must be at least 2.5x faster).
+
+# %% nbgrader={"grade": false, "grade_id": "chain_gflops", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def chain_gflops(k: int, steps: int | None = None) -> float:
+    """GFLOP/s of ``k`` independent FMA chains (float64, one thread).
+
+    k: number of chains (1 or more); steps: updates per chain and call. One call does
+    k * steps FMAs = 2 * k * steps FLOPs. Returns the best rate as a float.
+    """
+    ### BEGIN SOLUTION
+    if steps is None:
+        steps = 200_000 if GRADING else 1_000_000
+    kernel = make_fma_chains(k)
+    x = np.linspace(0.5, 1.5, k)
+    seconds = benchmark(kernel, x, steps, FMA_A, FMA_B, repeat=5, threads=1).best
+    return gflops(2 * k * steps, seconds)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_chain_gflops_count", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""chain_gflops: 2 FLOPs per FMA, k * steps FMAs per call, counted exactly with a fixed clock."""
+from accel.grading.roofline import OneSecondClock
+
+
+def _counted_gflops(k, steps):
+    """What chain_gflops(k, steps) returns when every call takes exactly 1 second, and the
+    arrays it timed."""
+    global benchmark
+    clock, real_benchmark = OneSecondClock(), benchmark
+    benchmark = clock  # chain_gflops looks `benchmark` up when it runs: it gets the fixed clock
+    try:
+        with quiet():
+            counted = float(chain_gflops(k, steps))
+    finally:
+        benchmark = real_benchmark
+    return counted, clock.calls
+
+
+for _k, _steps in [(3, 1000)]:
+    _got, _calls = _counted_gflops(_k, _steps)
+    assert _calls, "chain_gflops did not call benchmark(...)"
+    assert any(a.size == _k and a.dtype == np.float64 for call in _calls for a in call), (
+        f"chain_gflops({_k}) should time the {_k}-chain kernel on a float64 array of {_k} values")
+    _want = 2 * _k * _steps / 1e9
+    assert abs(_got / _want - 1) < 1e-6, (
+        f"with a clock that says 1 s per call, chain_gflops({_k}, steps={_steps}) returned "
+        f"{_got:.6g} GFLOP; one call does {_k} x {_steps} FMAs of 2 FLOPs = {_want:.6g} GFLOP")
+print("FLOP count: 2 k steps per call, as expected")
+### BEGIN HIDDEN TESTS
+for _k, _steps in [(1, 777), (5, 12345), (11, 4096)]:
+    _got, _calls = _counted_gflops(_k, _steps)
+    assert any(a.size == _k and a.dtype == np.float64 for call in _calls for a in call), (
+        f"chain_gflops({_k}) should time the {_k}-chain kernel on a float64 array of {_k} values")
+    _want = 2 * _k * _steps / 1e9
+    assert abs(_got / _want - 1) < 1e-6, (
+        f"chain_gflops({_k}, steps={_steps}) with a 1 s clock: got {_got:.6g} GFLOP, expected "
+        f"2 x {_k} x {_steps} / 1e9 = {_want:.6g}")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_chain_gflops_measures", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""chain_gflops: 8 independent chains run at least 2.5x the rate of one (measured here)."""
+### BEGIN HIDDEN TESTS
+# Every CPU with FMA has a latency of 3 cycles or more and one pipe or more; so 8 chains
+# reach min(8, latency x pipes) >= 3 times the rate of one chain. Measured on Zen 4 with the
+# machine shared: 6.8-8.6x; a kernel timed on the wrong number of chains: about 1x.
+with quiet():
+    _rates = {k: [] for k in (1, 8)}
+    for _round in range(3):
+        for _k in (1, 8):
+            _rates[_k].append(float(chain_gflops(_k, 100_000)))
+_ratio = max(_rates[8]) / max(_rates[1])
+print(f"1 chain {max(_rates[1]):.2f} GFLOP/s, 8 chains {max(_rates[8]):.2f} GFLOP/s: {_ratio:.1f}x")
+assert _ratio >= 2.5, (
+    f"8 independent chains measured only {_ratio:.2f}x the rate of one chain; expected at "
+    f"least 2.5x. Time make_fma_chains(k) for the k you were given, on one thread")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Your core: rate against the number of chains
+#
+# The cell below measures `k = 1, 2, 3, 4, 6, 8, 10, 12, 16` chains. Expect the rate to grow
+# in proportion to `k` at first (every chain waits out the full latency, and more chains means
+# more work per wait), then to level off at the core's throughput. Where it levels off is the
+# number of chains your core needs. Each `k` is measured in several rounds, interleaved, and
+# keeps its best: a program that shares your core for a moment then spoils one round, not
+# the table.
+
+# %%
+CHAIN_COUNTS = (1, 2, 3, 4, 6, 8, 10, 12, 16)
+chain_table = {}
+with skip_unfinished():
+    for _round in range(2 if GRADING else 3):
+        for k in CHAIN_COUNTS:
+            chain_table[k] = max(chain_table.get(k, 0.0), chain_gflops(k))
+    for k, rate in chain_table.items():
+        print(f"{k:2d} chain(s): {rate:6.2f} GFLOP/s = {rate / 2:5.2f} FMAs/ns")
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(list(chain_table), list(chain_table.values()), marker="o")
+    ax.set(xlabel="independent chains k", ylabel="GFLOP/s (float64, one thread)",
+           title="FMA chains: latency-bound, then throughput-bound")
+    ax.grid(True, alpha=0.3)
+    plt.show()
+
+# %% [markdown]
+# ## Exercise 2 · latency, throughput and the chains needed
+#
+# From a table like `chain_table` (`{k: GFLOP/s}`, with `k = 1` in it):
+#
+# * `fma_latency_and_throughput(table)` returns `(latency_ns, fmas_per_ns)`. With one chain,
+#   every FMA waits for the one before, so the time of one FMA at `k = 1` *is* the latency:
+#   `k = 1` performs `table[1] / 2` FMAs per ns (2 FLOPs per FMA, GFLOP/s = FLOPs per ns).
+#   The throughput is the best rate in the table, in FMAs per ns.
+# * `chains_needed(latency_ns, fmas_per_ns)` returns the number of chains that keeps
+#   `latency x throughput` FMAs in flight (Little's law), as the nearest whole number and at
+#   least 1. Measured latency and throughput each carry a few percent of noise, so a product
+#   of 8.1 means 8 chains, and 7.7 means 8 too.
+
+# %% nbgrader={"grade": false, "grade_id": "fma_latency_and_throughput", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def fma_latency_and_throughput(table: dict) -> tuple[float, float]:
+    """(latency in ns of one FMA, throughput in FMAs per ns) from {chains k: GFLOP/s}.
+
+    table must hold k = 1 (one dependent chain) and all rates must be positive.
+    """
+    ### BEGIN SOLUTION
+    latency_ns = 1.0 / (table[1] / 2)
+    fmas_per_ns = max(table.values()) / 2
+    return float(latency_ns), float(fmas_per_ns)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_fma_latency_and_throughput", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""fma_latency_and_throughput: latency from the one-chain rate, throughput from the best rate."""
+from accel.grading import check_close
+
+_lat, _thr = fma_latency_and_throughput({1: 0.5, 2: 1.0, 4: 2.0, 8: 2.0})
+check_close(_lat, 4.0, rtol=1e-9, atol=0, what="latency_ns for {1: 0.5 GFLOP/s, ...}")
+check_close(_thr, 1.0, rtol=1e-9, atol=0, what="fmas_per_ns for a best rate of 2 GFLOP/s")
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(5050)
+for _case in range(5):
+    _one = float(_rng.uniform(0.2, 3.0))
+    _table = {1: _one}
+    for _k in (2, 3, 4, 6, 8, 12, 16):
+        _table[_k] = _one * min(_k, float(_rng.uniform(2, 20))) * float(_rng.uniform(0.9, 1.1))
+    _want_lat, _want_thr = 2 / _one, max(_table.values()) / 2
+    _lat, _thr = fma_latency_and_throughput(dict(_table))
+    check_close(_lat, _want_lat, rtol=1e-9, atol=0, what=f"latency_ns for {_table}")
+    check_close(_thr, _want_thr, rtol=1e-9, atol=0, what=f"fmas_per_ns for {_table}")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": false, "grade_id": "chains_needed", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def chains_needed(latency_ns: float, fmas_per_ns: float) -> int:
+    """Independent chains that keep latency x throughput FMAs in flight (Little's law), to the
+    nearest whole number (measurements are noisy by a few percent). Returns an int >= 1."""
+    ### BEGIN SOLUTION
+    return max(1, int(round(latency_ns * fmas_per_ns)))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_chains_needed", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""chains_needed: latency x throughput, to the nearest whole number, at least 1."""
+assert chains_needed(1.1, 7.0) == 8, f"chains_needed(1.1, 7.0): 7.7 -> 8, got {chains_needed(1.1, 7.0)}"
+### BEGIN HIDDEN TESTS
+for _lat, _thr, _want in [(4.0, 2.0, 8), (0.5, 1.0, 1), (1.2, 10.5, 13), (3.0, 0.25, 1),
+                          (2.5, 4.0, 10), (0.9, 16.0, 14), (1.1, 7.34, 8), (5.0, 0.05, 1)]:
+    _got = chains_needed(_lat, _thr)
+    assert isinstance(_got, (int, np.integer)) and _got == _want, (
+        f"chains_needed({_lat}, {_thr}): latency x throughput = {_lat * _thr:g} FMAs in flight, "
+        f"so {_want} chains (nearest whole number, at least 1); got {_got!r}")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Your numbers
+#
+# The cell below applies your two functions to your own table. `my_chains` is how many
+# independent accumulators a float64 loop on your core needs to reach the FMA peak; compare
+# it with where your plot levels off.
+
+# %%
+with skip_unfinished():
+    my_latency_ns, my_fmas_per_ns = fma_latency_and_throughput(chain_table)
+    my_chains = chains_needed(my_latency_ns, my_fmas_per_ns)
+    print(f"FMA latency {my_latency_ns:.2f} ns, throughput {my_fmas_per_ns:.2f} FMAs/ns "
+          f"-> {my_latency_ns * my_fmas_per_ns:.1f} FMAs in flight: {my_chains} chains")
+
+# %% nbgrader={"grade": true, "grade_id": "test_chains_match_your_measurement", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""my_chains: Little's law applied to your own chain_table, which shows a latency-bound start."""
+### BEGIN HIDDEN TESTS
+assert set(CHAIN_COUNTS) <= set(chain_table), (
+    f"chain_table should hold a rate for every k in {CHAIN_COUNTS}; it has {sorted(chain_table)}")
+_lat = 2 / chain_table[1]
+_thr = max(chain_table.values()) / 2
+_want = max(1, int(round(_lat * _thr)))
+assert my_chains == _want, (
+    f"from your chain_table: latency {_lat:.3f} ns x {_thr:.3f} FMAs/ns = {_lat * _thr:.2f} in "
+    f"flight, so {_want} chains; my_chains is {my_chains!r}")
+assert max(chain_table.values()) >= 2.5 * chain_table[1], (
+    f"your chain_table rises only {max(chain_table.values()) / chain_table[1]:.2f}x from one "
+    f"chain to its best: one chain should be latency-bound (rerun the measurement)")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Pipes and lanes
+#
+# Your throughput combines two kinds of parallelism of the core. It has several FMA units
+# (**pipes**) that each start one FMA instruction per cycle, and one instruction can work on a
+# whole SIMD register of values (**lanes**: 2 float64 or 4 float32 per 128 bits of register).
+# The chains above are scalar: one value per instruction, so they fill the pipes but not the
+# lanes. A SIMD kernel needs one independent accumulator *register* per FMA in flight,
+# `latency (cycles) x pipes`, and each register holds `lanes` values, so the number of
+# independent **values** it keeps in flight is
+#
+# $$\text{values in flight} = \text{latency} \times \text{pipes} \times \text{lanes}.$$
+#
+# This is why the FMA loop of notebook 04 worked on many independent array elements at once,
+# and why a fast matrix-multiply kernel keeps a whole block of `C` (dozens to hundreds of
+# values) in registers while it streams through `A` and `B`: that block is its set of
+# independent accumulators.
+#
+# ## Exercise 3 · `values_in_flight`
+#
+# Write `values_in_flight(latency_cycles, pipes, lanes)`: the number of independent values a
+# kernel must keep in flight to keep every lane of every FMA pipe busy.
+
+# %% nbgrader={"grade": false, "grade_id": "values_in_flight", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def values_in_flight(latency_cycles: int, pipes: int, lanes: int) -> int:
+    """Independent accumulator values needed: latency (cycles) x FMA pipes x SIMD lanes."""
+    ### BEGIN SOLUTION
+    return int(latency_cycles) * int(pipes) * int(lanes)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_values_in_flight", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""values_in_flight: latency x pipes x lanes."""
+assert values_in_flight(4, 1, 1) == 4, f"one scalar pipe of latency 4: 4, got {values_in_flight(4, 1, 1)}"
+### BEGIN HIDDEN TESTS
+for _lat, _pipes, _lanes in [(4, 2, 8), (3, 2, 16), (5, 2, 4), (4, 4, 4), (4, 2, 1)]:
+    _got = values_in_flight(_lat, _pipes, _lanes)
+    assert _got == _lat * _pipes * _lanes, (
+        f"values_in_flight({_lat}, {_pipes}, {_lanes}): every one of {_pipes} pipes starts an "
+        f"instruction of {_lanes} lanes each cycle for {_lat} cycles, "
+        f"{_lat * _pipes * _lanes} values; got {_got!r}")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Memory latency: the pointer chase
+#
+# Loads have a latency too, and it depends on where the data is: a few cycles from the L1
+# cache, tens of cycles from L2 and L3, and around a hundred nanoseconds from main memory.
+# Measuring it takes care, because a core hides latency whenever it can: it issues the next
+# loads before the first one returns, and its prefetchers fetch lines before they are asked for.
+#
+# A **pointer chase** defeats both. An array `nxt` holds, for every position, the position to
+# visit next, and the kernel follows it:
+#
+# ```python
+# p = start
+# for _ in range(steps):
+#     p = nxt[p]          # the address of the next load is the result of this one
+# ```
+#
+# Every load needs the previous load's value, so only one is ever in flight and each step costs
+# one full load latency. If `nxt` is a **random** cycle through the whole array, no prefetcher
+# can guess the next address, and the working set is the whole array. (Walking the array in
+# order, `nxt[i] = i + 1`, would also be dependent, but the prefetchers would have every line
+# in L1 before it is needed: you would measure L1 latency at every size.)
+#
+# ## Exercise 4 · `make_cycle` and `chase`
+#
+# * `make_cycle(n, seed)` returns an int64 array `nxt` of length `n` such that following
+#   `nxt` from any position visits all `n` positions once and then returns: **one** cycle
+#   through all of them, in a random order. One way: shuffle the positions
+#   (`np.random.default_rng(seed).permutation(n)`) to get a visiting order, then point each
+#   position of that order to the next one, and the last back to the first.
+# * `chase(nxt, start, steps)`, compiled with `@njit`, follows `nxt` `steps` times from
+#   `start` and returns the position it ends on (an integer).
+
+# %% nbgrader={"grade": false, "grade_id": "make_cycle", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def make_cycle(n: int, seed: int = 0) -> np.ndarray:
+    """int64 array nxt of length n (n >= 1): one cycle through all n positions in a random
+    order (following nxt from any position visits every position once, then returns).
+
+    Memory: 2 arrays of n int64 while it builds (the order and nxt).
+    """
+    ### BEGIN SOLUTION
+    order = np.random.default_rng(seed).permutation(n)
+    nxt = np.empty(n, dtype=np.int64)
+    nxt[order[:-1]] = order[1:]
+    nxt[order[-1]] = order[0]
+    return nxt
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_make_cycle_one_cycle", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""make_cycle: an int64 array that is one cycle through every position."""
+
+
+def _cycle_problem(nxt, n):
+    """Why nxt is not one cycle through n positions ("" when it is)."""
+    nxt = np.asarray(nxt)
+    if nxt.shape != (n,) or nxt.dtype != np.int64:
+        return f"expected an int64 array of shape ({n},), got {nxt.dtype} {nxt.shape}"
+    if not np.array_equal(np.sort(nxt), np.arange(n)):
+        return "nxt is not a permutation of 0..n-1 (some position is pointed to twice or never)"
+    p, seen = 0, 0
+    for seen in range(1, n + 1):  # follow it: back at 0 after exactly n steps
+        p = int(nxt[p])
+        if p == 0:
+            break
+    if seen != n:
+        return f"following nxt from 0 comes back after {seen} steps, not {n}: several cycles"
+    return ""
+
+
+_problem = _cycle_problem(make_cycle(10, seed=1), 10)
+assert not _problem, f"make_cycle(10): {_problem}"
+### BEGIN HIDDEN TESTS
+for _n, _seed in [(1, 0), (2, 3), (97, 5), (4096, 11), (100_003, 2)]:
+    _problem = _cycle_problem(make_cycle(_n, seed=_seed), _n)
+    assert not _problem, f"make_cycle({_n}, seed={_seed}): {_problem}"
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_make_cycle_random", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""make_cycle: the order is random (few steps land in the same or the next cache line), and
+depends on the seed."""
+
+
+def _near_steps(nxt):
+    """Fraction of steps that land within 64 bytes (8 int64) of where they left."""
+    nxt = np.asarray(nxt)
+    return float(np.mean(np.abs(nxt - np.arange(nxt.size)) <= 8))
+
+
+_near = _near_steps(make_cycle(4096, seed=0))
+assert _near < 0.05, (
+    f"{100 * _near:.0f}% of the steps of make_cycle(4096) land within 64 bytes of the last "
+    f"one: a prefetcher can follow that; visit the positions in a random order")
+### BEGIN HIDDEN TESTS
+for _n, _seed in [(1000, 3), (65536, 9)]:
+    _near = _near_steps(make_cycle(_n, seed=_seed))
+    assert _near < 0.05, (f"make_cycle({_n}, seed={_seed}): {100 * _near:.0f}% of the steps "
+                          f"land within 64 bytes: not a random order")
+assert not np.array_equal(make_cycle(1000, seed=1), make_cycle(1000, seed=2)), (
+    "make_cycle gives the same cycle for seeds 1 and 2: use the seed")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": false, "grade_id": "chase", "locked": false, "schema_version": 3, "solution": true, "task": false}
+@njit(cache=False)
+def chase(nxt, start, steps):
+    """Follow nxt (1-D int64) ``steps`` times from ``start``; return the final position.
+
+    Cost: ``steps`` dependent loads of 8 bytes, each from wherever nxt[p] happens to live;
+    no arithmetic to speak of.
+    """
+    ### BEGIN SOLUTION
+    p = start
+    for _ in range(steps):
+        p = nxt[p]
+    return p
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_chase_values", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""chase: follows nxt step by step from start."""
+_nxt = np.array([2, 0, 3, 1], dtype=np.int64)  # 0 -> 2 -> 3 -> 1 -> 0
+with quiet():
+    for _steps, _want in [(0, 0), (1, 2), (2, 3), (3, 1), (4, 0), (9, 2)]:
+        _got = chase(_nxt, 0, _steps)
+        assert int(_got) == _want, f"chase([2, 0, 3, 1], start=0, steps={_steps}): expected {_want}, got {_got!r}"
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(505)
+for _n in (5, 333, 10_007):
+    _order = _rng.permutation(_n)
+    _nx = np.empty(_n, dtype=np.int64)
+    _nx[_order] = np.roll(_order, -1)
+    for _start, _steps in [(int(_rng.integers(_n)), int(_rng.integers(1, 3 * _n))) for _ in range(3)]:
+        _p = _start
+        for _ in range(_steps):
+            _p = int(_nx[_p])
+        with quiet():
+            _got = chase(_nx.copy(), _start, _steps)
+        assert int(_got) == _p, (f"chase(nxt of {_n}, start={_start}, steps={_steps}): "
+                                 f"expected {_p}, got {_got!r}")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Exercise 5 · `chase_latency_ns`
+#
+# Write `chase_latency_ns(working_set_bytes, steps=None, seed=0)`: build a cycle of
+# `working_set_bytes // 8` positions with `make_cycle`, time `chase(nxt, 0, steps)` with
+# `benchmark(..., threads=1)` (its untimed warm-up call brings the array into whatever caches
+# it fits), and return the nanoseconds per step. When `steps` is `None`, use enough steps that
+# a call lasts a few milliseconds even from L1 (for example 200,000 while grading, 1,000,000
+# otherwise), and build the cycle before timing, not inside the timed call.
+#
+# The test checks your step count with the fixed clock, then measures a small and a large
+# working set: a random chase from beyond the caches must be several times slower than one
+# from L1, on any machine.
+
+# %% nbgrader={"grade": false, "grade_id": "chase_latency_ns", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def chase_latency_ns(working_set_bytes: int, steps: int | None = None, seed: int = 0) -> float:
+    """Nanoseconds per dependent load of a random pointer chase over ``working_set_bytes``.
+
+    The cycle has working_set_bytes // 8 int64 positions (at least 2); ``steps`` loads are
+    timed per call, best of 3. Memory: 2 x working_set_bytes while the cycle is built.
+    """
+    ### BEGIN SOLUTION
+    if steps is None:
+        steps = 200_000 if GRADING else 1_000_000
+    nxt = make_cycle(max(2, working_set_bytes // 8), seed)
+    seconds = benchmark(chase, nxt, 0, steps, repeat=3, min_time=0, threads=1).best
+    return seconds / steps * 1e9
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_chase_latency_count", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""chase_latency_ns: seconds per call / steps, on a cycle of working_set_bytes // 8 positions."""
+
+
+def _counted_latency(size, steps):
+    global benchmark
+    clock, real_benchmark = OneSecondClock(), benchmark
+    benchmark = clock
+    try:
+        with quiet():
+            got = float(chase_latency_ns(size, steps))
+    finally:
+        benchmark = real_benchmark
+    return got, clock.calls
+
+
+_got, _calls = _counted_latency(64 * KiB, 1000)
+assert any(a.size == 64 * KiB // 8 for call in _calls for a in call), (
+    "chase_latency_ns(64 KiB) should time chase on a cycle of 64 KiB / 8 = 8192 positions")
+assert abs(_got / 1e6 - 1) < 1e-6, (
+    f"with a clock that says 1 s per call, chase_latency_ns(64 KiB, steps=1000) returned "
+    f"{_got:.6g} ns; 1 s / 1000 steps = 1e6 ns per step")
+### BEGIN HIDDEN TESTS
+for _size, _steps in [(24 * KiB, 777), (1 * MiB, 50_000)]:
+    _got, _calls = _counted_latency(_size, _steps)
+    assert any(a.size == _size // 8 for call in _calls for a in call), (
+        f"chase_latency_ns({_size}) should time chase on {_size // 8} positions")
+    assert abs(_got / (1e9 / _steps) - 1) < 1e-6, (
+        f"chase_latency_ns({_size}, steps={_steps}) with a 1 s clock: got {_got:.6g} ns, "
+        f"expected 1e9 / {_steps} = {1e9 / _steps:.6g}")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_chase_latency_curve", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""chase_latency_ns: latency rises with the working set (within noise) and a chase beyond the
+caches is at least 4x slower than one in L1 (an array-order walk is not)."""
+### BEGIN HIDDEN TESTS
+# 16 KiB fits every L1; 64 MiB is beyond the L2 of every CPU and beyond the L3 of most. Random
+# loads from L3 or memory take 10-100x an L1 hit (measured on Zen 4: 1.1 ns vs about 100 ns);
+# a walk in array order stays near L1 latency at every size, thanks to the prefetchers.
+_sizes = [16 * KiB, 256 * KiB, 4 * MiB, min(64 * MiB, array_bytes_beyond_caches(arrays=2, note=False))]
+with quiet():
+    _lat = [float(chase_latency_ns(_s, 100_000, seed=7)) for _s in _sizes]
+print("ns per load: " + ", ".join(f"{_s // KiB} KiB {_l:.1f}" for _s, _l in zip(_sizes, _lat)))
+for _i in range(1, len(_sizes)):
+    assert _lat[_i] >= 0.7 * max(_lat[:_i]), (
+        f"latency at {_sizes[_i] // KiB} KiB ({_lat[_i]:.2f} ns) is well below a smaller working "
+        f"set's ({max(_lat[:_i]):.2f} ns): the chase should get slower as the data leaves each cache")
+assert _lat[-1] >= 4 * _lat[0], (
+    f"a chase over {_sizes[-1] // MiB} MiB took {_lat[-1]:.2f} ns per load, only "
+    f"{_lat[-1] / _lat[0]:.1f}x the {_lat[0]:.2f} ns of 16 KiB; random dependent loads beyond "
+    f"the caches should be far slower. Check that make_cycle visits positions in a random order "
+    f"and that every load of chase depends on the one before")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Your latency curve
+#
+# The cell below chases working sets from 16 KiB to 4 times your last-level cache (as far as
+# the memory budget allows: building a cycle takes two arrays of its size), and marks the cache sizes your system reports. Expect steps: flat
+# while the working set fits a cache level, rising as it spills into the next one. Near the
+# top, part of the rise is not the memory at all: a random load into a large array also misses
+# the TLB (the cache of address translations), and the page-table walk adds its own latency.
+
+# %%
+caches = cache_hierarchy()
+largest = min(4 * last_level_cache_bytes(), array_bytes_beyond_caches(arrays=3, times_llc=4))
+if GRADING:  # fewer, smaller points while grading
+    largest = min(largest, 64 * MiB)
+sweep_sizes = []
+size = 16 * KiB
+while size <= largest:
+    sweep_sizes.append(size)
+    size *= 4 if GRADING else 2
+latency_curve = {}
+with skip_unfinished():
+    for size in sweep_sizes:
+        latency_curve[size] = chase_latency_ns(size)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot([s / KiB for s in latency_curve], list(latency_curve.values()), marker="o")
+    for cache in caches:
+        ax.axvline(cache["bytes"] / KiB, color="gray", linestyle=":")
+        ax.annotate(f"L{cache['level']}", (cache["bytes"] / KiB, max(latency_curve.values())),
+                    textcoords="offset points", xytext=(3, -12), fontsize=9)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set(xlabel="working set (KiB)", ylabel="latency per dependent load (ns)",
+           title="Pointer chase: the latency of each level")
+    ax.grid(True, which="both", alpha=0.3)
+    plt.show()
+    l1_latency_ns = latency_curve[sweep_sizes[0]]
+    dram_latency_ns = latency_curve[sweep_sizes[-1]]
+    for cache in caches:
+        inside = [s for s in latency_curve if s <= cache["bytes"] // 2]
+        if inside:
+            print(f"L{cache['level']} ({cache['bytes'] // KiB} KiB): about "
+                  f"{latency_curve[inside[-1]]:.1f} ns at {inside[-1] // KiB} KiB")
+    print(f"largest working set {sweep_sizes[-1] // MiB} MiB: {dram_latency_ns:.1f} ns per load, "
+          f"{dram_latency_ns / l1_latency_ns:.0f}x the L1 latency")
+
+# %% [markdown]
+# ## Little's law for memory
+#
+# The same law governs memory. To stream data at bandwidth `B` when each request takes latency
+# `L` to come back, a core must keep `B x L` bytes of requests in flight. GB/s times ns is
+# bytes (the 1e9 and the 1e-9 cancel): for example 20 GB/s at 100 ns needs 2,000 bytes in
+# flight, about 31 requests of one 64-byte cache line (x86 CPUs have 64-byte lines; Apple's
+# M-series have 128-byte lines).
+#
+# A core can only track a limited number of outstanding cache misses (its *miss buffers*: a
+# few dozen lines per core on current CPUs). That sets the bandwidth one core can reach:
+# `lines in flight x line size / latency`. Your pointer chase keeps exactly **one** line in
+# flight, which is why it reaches only a tiny fraction of the memory bandwidth: it moves 8 bytes
+# per latency. A streaming loop keeps many in flight, because its addresses do not depend on
+# loaded data and the prefetchers run ahead.
+#
+# First, your memory bandwidth: the cell below times `np.sum` over an array larger than your
+# caches (one read of every byte, nothing written: the bytes counted are the bytes of the
+# array).
+
+# %%
+n_read = array_bytes_beyond_caches(arrays=2) // 8
+big = np.ones(n_read)
+dram_read_gbs = gbs(big.nbytes, benchmark(np.sum, big, repeat=5 if GRADING else 10,
+                                           min_time=0, threads=1).best)
+del big
+print(f"read bandwidth, one thread: {dram_read_gbs:.1f} GB/s ({n_read * 8 / MiB:.0f} MiB summed)")
+
+# %% [markdown]
+# ## Exercise 6 · `bytes_in_flight`
+#
+# Write `bytes_in_flight(bandwidth_gbs, latency_ns)`: the bytes a core must keep in flight to
+# sustain `bandwidth_gbs` (GB/s, 1e9 bytes per second) at `latency_ns` (ns). Mind the units:
+# bandwidth here is in byte**s**, not bits.
+
+# %% nbgrader={"grade": false, "grade_id": "bytes_in_flight", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def bytes_in_flight(bandwidth_gbs: float, latency_ns: float) -> float:
+    """Little's law for memory: bytes in flight = bandwidth (GB/s) x latency (ns). A float."""
+    ### BEGIN SOLUTION
+    return float(bandwidth_gbs) * float(latency_ns)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_bytes_in_flight", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""bytes_in_flight: GB/s x ns = bytes."""
+check_close(bytes_in_flight(20.0, 100.0), 2000.0, rtol=1e-9, atol=0, what="bytes_in_flight(20 GB/s, 100 ns)")
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(5051)
+for _bw, _lat in zip(_rng.uniform(1, 400, 6), _rng.uniform(1, 300, 6)):
+    _want = _bw * _lat
+    check_close(bytes_in_flight(float(_bw), float(_lat)), _want, rtol=1e-9, atol=0,
+                what=f"bytes_in_flight({_bw:.4g} GB/s, {_lat:.4g} ns)")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Your numbers
+#
+# The cell below puts your measured bandwidth and your measured memory latency (the largest
+# working set of your chase) into Little's law.
+
+# %%
+with skip_unfinished():
+    my_bytes_in_flight = bytes_in_flight(dram_read_gbs, dram_latency_ns)
+    print(f"{dram_read_gbs:.1f} GB/s x {dram_latency_ns:.1f} ns = {my_bytes_in_flight:,.0f} bytes "
+          f"in flight = {my_bytes_in_flight / 64:.0f} lines of 64 bytes")
+    print(f"the pointer chase keeps 1 line in flight: {64 / dram_latency_ns:.2f} GB/s of lines "
+          f"at most, {100 * (64 / dram_latency_ns) / dram_read_gbs:.1f}% of the streaming read")
+
+# %% nbgrader={"grade": true, "grade_id": "test_bytes_in_flight_your_numbers", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""my_bytes_in_flight: your read bandwidth x your memory latency, in bytes."""
+### BEGIN HIDDEN TESTS
+_want = dram_read_gbs * latency_curve[max(latency_curve)]
+check_close(my_bytes_in_flight, _want, rtol=1e-6, atol=0,
+            what=f"my_bytes_in_flight ({dram_read_gbs:.2f} GB/s x "
+                 f"{latency_curve[max(latency_curve)]:.2f} ns)")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Check your understanding
+#
+# Store each answer in the variable named in bold; each is checked to 1%.
+#
+# 1. A core has an FMA latency of 4 cycles and 2 FMA pipes. How many independent **vector**
+#    accumulators (registers) does a loop need to keep both pipes busy?
+#    **`q1_vector_accumulators`**
+# 2. The same core with 512-bit registers, on float32 (16 lanes): how many independent float32
+#    **values** must be in flight? **`q2_float32_values_in_flight`**
+# 3. A memory system delivers 50 GB/s at a latency of 80 ns. How many bytes must be in flight?
+#    **`q3_bytes_in_flight`**
+# 4. How many 64-byte cache lines is that? **`q4_lines_in_flight`**
+# 5. One core can keep at most 12 cache-line misses (64 bytes each) in flight, and memory
+#    latency is 90 ns. What bandwidth, in GB/s, can this core reach at most?
+#    **`q5_one_core_gbs`**
+
+# %% nbgrader={"grade": false, "grade_id": "answers_latency", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+q1_vector_accumulators = 4 * 2
+q2_float32_values_in_flight = 4 * 2 * 16
+q3_bytes_in_flight = 50 * 80
+q4_lines_in_flight = 50 * 80 / 64
+q5_one_core_gbs = 12 * 64 / 90
+### END SOLUTION
+print(f"Q1: {q1_vector_accumulators}  Q2: {q2_float32_values_in_flight}  Q3: {q3_bytes_in_flight} "
+      f"bytes  Q4: {q4_lines_in_flight} lines  Q5: {q5_one_core_gbs:.2f} GB/s")
+
+# %% nbgrader={"grade": true, "grade_id": "test_latency_q1_vector_accumulators", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Q1: vector accumulators for latency 4 and 2 pipes (checked to 1%)."""
+assert isinstance(q1_vector_accumulators, (int, float, np.integer, np.floating)), "q1_vector_accumulators should be a number"
+### BEGIN HIDDEN TESTS
+assert abs(q1_vector_accumulators - 8) < 0.08, (
+    f"q1_vector_accumulators: got {q1_vector_accumulators}; each of 2 pipes starts one per "
+    f"cycle and each result takes 4 cycles")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_latency_q2_values_in_flight", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Q2: float32 values in flight with 16 lanes (checked to 1%)."""
+assert isinstance(q2_float32_values_in_flight, (int, float, np.integer, np.floating)), "q2_float32_values_in_flight should be a number"
+### BEGIN HIDDEN TESTS
+assert abs(q2_float32_values_in_flight - 128) < 1.28, (
+    f"q2_float32_values_in_flight: got {q2_float32_values_in_flight}; latency x pipes x lanes")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_latency_q3_bytes_in_flight", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Q3: bytes in flight at 50 GB/s and 80 ns (checked to 1%)."""
+assert isinstance(q3_bytes_in_flight, (int, float, np.integer, np.floating)), "q3_bytes_in_flight should be a number"
+### BEGIN HIDDEN TESTS
+assert abs(q3_bytes_in_flight - 4000) < 40, (
+    f"q3_bytes_in_flight: got {q3_bytes_in_flight}; GB/s x ns = bytes")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_latency_q4_lines_in_flight", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Q4: 64-byte lines in flight at 50 GB/s and 80 ns (checked to 1%)."""
+assert isinstance(q4_lines_in_flight, (int, float, np.integer, np.floating)), "q4_lines_in_flight should be a number"
+### BEGIN HIDDEN TESTS
+assert abs(q4_lines_in_flight - 62.5) < 0.625 + 1e-9, (
+    f"q4_lines_in_flight: got {q4_lines_in_flight}; the bytes of Q3 in lines of 64 bytes")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_latency_q5_one_core_gbs", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Q5: bandwidth of one core with 12 lines in flight at 90 ns (checked to 1%)."""
+assert isinstance(q5_one_core_gbs, (int, float, np.integer, np.floating)), "q5_one_core_gbs should be a number"
+### BEGIN HIDDEN TESTS
+_want = 12 * 64 / 90
+assert abs(q5_one_core_gbs - _want) < 0.01 * _want, (
+    f"q5_one_core_gbs: got {q5_one_core_gbs}; bytes in flight / latency = bandwidth "
+    f"(bytes per ns = GB/s)")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Systems thinking (graded by hand)
+#
+# Use Little's law and your own numbers (say which ones). **Why is walking a linked list of a
+# million nodes slow even when the total data is small, and what would you change?** Compare
+# the time per node your pointer chase measured with the time per element of a streaming read
+# at your bandwidth; then name two ways to put more requests in flight (for example several
+# independent lists walked together, a different data layout, or software prefetch), and say
+# which limit you reach next.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "reflection_latency_systems", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
+# A model answer quotes the learner's numbers. Each node's address is known only when the
+# previous node has arrived, so only one cache miss is in flight: every node costs a full
+# memory latency (about 100 ns on many machines; the learner's chase gives theirs), while a
+# streaming read of 8-byte values at, say, 20 GB/s costs 0.4 ns per element, hundreds of times
+# less. Little's law says the list moves one line per latency (64 bytes / 100 ns = 0.64 GB/s
+# at best, a few percent of the bandwidth). Remedies put more misses in flight: walk several
+# independent lists (or several parts of one) interleaved, so k chases overlap (k lines in
+# flight, up to the core's miss buffers); store the nodes in an array in visiting order (then
+# the prefetchers stream them); or prefetch nodes known ahead (skip pointers). The next limit is
+# the number of misses one core can keep outstanding (a few dozen lines), and after that the
+# memory bandwidth shared by all cores; more threads help only until the bandwidth is reached.
