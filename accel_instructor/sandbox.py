@@ -183,7 +183,7 @@ def _python_roots() -> list[Path]:
 
 def bwrap_argv(bwrap: str, submission: Path, slot: int, limits: Limits, cores: list[int]) -> list[str]:
     argv = [bwrap, *_namespace_args()]
-    for name in ("usr", "etc/alternatives", "etc/ld.so.cache", "etc/localtime"):
+    for name in ("usr", "etc/alternatives", "etc/fonts", "etc/ld.so.cache", "etc/localtime"):
         if Path("/", name).exists():
             argv += ["--ro-bind", f"/{name}", f"/{name}"]
     for name in ("bin", "sbin", "lib", "lib32", "lib64"):
