@@ -1176,7 +1176,7 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
             if fn is not None:
                 measure(f"{label} N={n_loop} f64", fn, (a_n, a_n, np.empty_like(a_n)),
                         2 * n_loop**3, stream_bytes(2, 1, n_loop**2, 8), "float64", repeat=3)
-        del a_n
+        del a_n, x, y, out  # the arrays measured: freed before the roofs may be measured again
     for note in notes:
         print("not on the plot:", note)
 
@@ -1268,7 +1268,6 @@ def executed_flops_per_element(machine_code):
 
 
 with skip_unfinished():  # a kernel not written yet: one line, no traceback
-    del x, y, out  # the kernel table's arrays
     if "GELU fused loop" not in kernels:
         print("fused_gelu_loop is not on the table yet: write it in notebook 02 first")
     else:
@@ -1331,6 +1330,7 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
                     stream_bytes(1, 0, k_dim * n_dim, 4) + stream_bytes(1, 0, bsz * k_dim, 4)
                     + stream_bytes(0, 1, bsz * n_dim, 4),
                     repeat=4 if GRADING else 8)
+    del weights, inputs  # freed before the roofs may be measured again
     gemv_names = ["GEMV batch 1" if bsz == 1 else f"GEMM batch {bsz}" for bsz in batches]
     for _attempt in range(0 if GRADING else 3):
         if not kernels_above_roofs(gemv_names):
@@ -1342,7 +1342,7 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
         print(f"Above 100% of a roof: {', '.join(kernels_above_roofs(kernels))} (see the table above "
               f"for what that means)")
     print(f"roofs now: B = {bandwidth:.1f} GB/s, P32 = {peak:.1f} GFLOP/s (one thread)")
-    print(f"weights {k_dim} x {n_dim} float32 ({weights.nbytes / 2**20:.0f} MiB), one thread")
+    print(f"weights {k_dim} x {n_dim} float32 ({4 * k_dim * n_dim / 2**20:.0f} MiB), one thread")
     print(f"{'batch':>6} {'FLOP/byte':>10} {'GFLOP/s':>9} {'of roof':>8}  bound by")
     for bsz in batches:
         name = "GEMV batch 1" if bsz == 1 else f"GEMM batch {bsz}"
@@ -1350,7 +1350,6 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
         roof = attainable_gflops(ai, peak, bandwidth)
         print(f"{bsz:>6} {ai:>10.2f} {rate:>9.3g} {100 * rate / roof:>7.3g}%  "
               f"{'memory' if ai < ridge else 'compute'}")
-    del weights, inputs
     rates = {bsz: kernels["GEMV batch 1" if bsz == 1 else f"GEMM batch {bsz}"][1] for bsz in batches}
     slower = [bsz for bsz in batches[1:] if rates[bsz] < rates[1]]
     if slower:
