@@ -132,7 +132,7 @@ def render(results: dict) -> str:
     markers = ("FMA loop, one thread", "loop ", "numba used", "memory roof", "compute roof", "BLAS ",
                "ridge point", "thread(s): compiled triad", "all-threads roofs", "from 1 to",
                "Memory bandwidth grew", "code only", "read  ", "fill  ", "scale-copy ",
-               "Counting the write-allocate", "Here the three loops", "FLOP/byte   GFLOP/s",
+               "fill: ", "scale-copy: ", "The notebook counts the write-allocate", "FLOP/byte   GFLOP/s",
                "Batch ", "From batch", "The ridge (", "No batch", "KiB:", "weights ",
                "above a roof", "roofs now", "Above 100%")
     extra = [line.rstrip() for block in results["printed"] for line in block.splitlines()
