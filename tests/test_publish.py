@@ -20,13 +20,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from accel_instructor import settings
 from accel_instructor.course import CourseError
 from accel_instructor.lint import answer_leaks, answer_values, release_leaks
 from accel_instructor.publish import binder_url, publish
 from accel_instructor.samples import fill, reference_code, solution_cells
 from conftest import ROOT
 
-NOTEBOOKS = ["01_vectorization", "02_kernel_fusion", "03_cache_tiling", "04_roofline"]
+NOTEBOOKS = list(settings.load().notebook_names)
 KERNEL = "accel-bundle"
 GiB, MiB = 1 << 30, 1 << 20
 # A notebook's kernel: 1.5 GiB, so that it and the JupyterLab server fit in Binder's 2 GiB.
@@ -344,17 +345,6 @@ def test_validate_shows_each_stub_message_whole(bundle, student_venv, tmp_path):
 
 
 # No answer in the text (issue 19.2) ---------------------------------------------------------
-# Leaks in today's text that other work is rewriting: (released notebook, answer name). Remove a
-# line when its text is fixed; any leak not listed here fails the test at once.
-KNOWN_ANSWER_LEAKS = {
-    ("02_kernel_fusion.ipynb", "q4_time_removed"),          # "69%" after the Q4 tests
-    ("03_cache_tiling.ipynb", "q2_tile_bytes"),             # "a 64 x 64 float32 tile is already 16 KiB"
-    ("04_roofline.ipynb", "q1_ai_add"),                     # "1/12 FLOP per byte" (intro, tests, table)
-    ("04_roofline.ipynb", "q2_ai_gelu"),                    # the intensity table: 9/8
-    ("04_roofline.ipynb", "q1_unfused_bytes"),              # the table and a label: 84 bytes
-    ("04_roofline.ipynb", "q2_expression_bytes"),           # the same 84 bytes (02's Q2)
-    ("04_roofline.ipynb", "q6_ai_gelu_unfused_operational"),  # the table: 9/84, 0.11
-}
 
 
 def test_answer_values_come_from_the_reference_solution(course):
@@ -362,32 +352,27 @@ def test_answer_values_come_from_the_reference_solution(course):
     for path in sorted(course.source_dir.glob("*.ipynb")):
         values.update(answer_values(nbformat.read(path, as_version=4)))
     assert values["q4_time_removed"] == 0.6875 and values["q1_unfused_bytes"] == 84
-    assert values["q2_tile_bytes"] == 16384 and abs(values["q6_ai_gelu_unfused_operational"] - 9 / 84) < 1e-12
+    assert values["q2_tile_bytes"] == 16384 and abs(values["q6_ai_gelu_unfused_operational"] - 9 / 120) < 1e-12
     assert len(values) >= 15, sorted(values)
 
 
 def test_release_gives_no_answer_away(course):
     leaks = answer_leaks(course.source_dir, course.release_dir)
-    unknown = [leak for leak in leaks
-               if not any(leak.startswith(nb) and f":{name} = " in leak for nb, name in KNOWN_ANSWER_LEAKS)]
-    assert unknown == [], "answers in the released text:\n" + "\n".join(unknown)
-    if leaks:
-        pytest.xfail(f"{len(leaks)} known answer leaks are being rewritten (02 '69%', 03 '16 KiB', "
-                     f"04's intensity table, 1/12 in 04's intro and tests): " + "; ".join(leaks[:3]))
+    assert leaks == [], "answers in the released text:\n" + "\n".join(leaks)
 
 
 @pytest.mark.parametrize("planted, answer", [
     ("Fusion removes about 69% of the time.", "q4_time_removed"),
     ("Fusion removes 68.75% of the time.", "q4_time_removed"),
     ("That is 0.69 of the unfused time.", "q4_time_removed"),
-    ("The operational intensity is 9/84 FLOP per byte.", "q6_ai_gelu_unfused_operational"),
-    ("The operational intensity is 0.107 FLOP per byte.", "q6_ai_gelu_unfused_operational"),
+    ("The operational intensity is 9/120 FLOP per byte.", "q6_ai_gelu_unfused_operational"),
+    ("The operational intensity is 0.075 FLOP per byte.", "q6_ai_gelu_unfused_operational"),
     ("One tile takes 16 KiB.", "q2_tile_bytes"),
     ("One tile takes 16,384 bytes.", "q2_tile_bytes"),
     ("```python\nprint('one tile:', 16_384, 'B')\n```\nprints 16_384 B", "q2_tile_bytes"),
     ("The unfused GELU moves 84 bytes per element.", "q1_unfused_bytes"),
     ("Amdahl caps it at 4.71x.", "q8_amdahl_speedup"),
-    ("```python\nratio = 1 / 12\n```", "q1_ai_add"),
+    ("```python\nratio = 1 / 16\n```", "q1_ai_add"),
 ])
 def test_answer_lint_catches_a_planted_answer(scratch_course, planted, answer):
     path = scratch_course.release_dir / "01_vectorization.ipynb"
