@@ -608,7 +608,7 @@ assert _lat[-1] >= 4 * _lat[0], (
 # %% [markdown]
 # ### Your latency curve
 #
-# The cell below chases working sets from 16 KiB to 4 times your last-level cache (as far as
+# The cell below chases working sets from well inside your L1 cache to 4 times your last-level cache (as far as
 # the memory budget allows: building a cycle takes two arrays of its size), and marks the cache sizes your system reports. Expect steps: flat
 # while the working set fits a cache level, rising as it spills into the next one. Near the
 # top, part of the rise is not the memory at all: a random load into a large array also misses
@@ -655,8 +655,8 @@ with skip_unfinished():
 #
 # The same law governs memory. To stream data at bandwidth `B` when each request takes latency
 # `L` to come back, a core must keep `B x L` bytes of requests in flight. GB/s times ns is
-# bytes (the 1e9 and the 1e-9 cancel): for example 20 GB/s at 100 ns needs 2,000 bytes in
-# flight, about 31 requests of one 64-byte cache line (x86 CPUs have 64-byte lines; Apple's
+# bytes (the 1e9 and the 1e-9 cancel): for example 20 GB/s at 80 ns needs 1,600 bytes in
+# flight, 25 requests of one 64-byte cache line (x86 CPUs have 64-byte lines; Apple's
 # M-series have 128-byte lines).
 #
 # A core can only track a limited number of outstanding cache misses (its *miss buffers*: a
