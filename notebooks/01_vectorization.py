@@ -50,13 +50,16 @@ import numpy as np
 from threadpoolctl import threadpool_info
 
 from accel import Tensor, benchmark, gflops, pinned_threads, skip_unfinished
+from accel.machine import blas_thread_control, usable_cpus
 
 # While nbgrader grades a submission it sets NBGRADER_EXECUTION; the exploratory
 # measurements then use smaller sizes so that grading stays quick.
 GRADING = "NBGRADER_EXECUTION" in os.environ
 
 blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
-print(f"Python {platform.python_version()}, NumPy {np.__version__}, {os.cpu_count()} CPU(s)")
+print(f"Python {platform.python_version()}, NumPy {np.__version__}, {usable_cpus()['count']} usable CPU(s)")
+if blas_thread_control()["note"]:  # Accelerate (macOS): "1 thread" BLAS may use several cores
+    print(blas_thread_control()["note"])
 for pool in blas:
     print(f"BLAS: {pool['internal_api']} {pool.get('version')}, "
           f"{pool['num_threads']} thread(s), built for {pool.get('architecture')}")
@@ -405,7 +408,7 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
     for n, one, every in zip(sweep, rates["1 thread"], rates["all threads"]):
         print(f"{n:>6} {one:>12.1f} {every:>12.1f}")
     # the sentences that match these numbers, not those of the machine this was written on
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = usable_cpus()["count"]
     gain = rates["all threads"][-1] / rates["1 thread"][-1]
     if gain >= 1.3:
         print(f"At N={sweep[-1]}, all threads ran {gain:.1f}x as fast as one ({cores} cores "

@@ -50,15 +50,17 @@ from numba import njit, prange
 from accel import benchmark, gbs, gflops, skip_unfinished
 from accel.bench import pinned_threads
 from accel.grading import quiet
-from accel.machine import (array_bytes_beyond_caches, cache_hierarchy, last_level_cache_bytes,
-                           memory_budget_bytes)
+from accel.machine import (array_bytes_beyond_caches, blas_thread_control, cache_hierarchy,
+                           last_level_cache_bytes, memory_budget_bytes, usable_cpus)
 
 # While nbgrader grades a submission it sets NBGRADER_EXECUTION; the exploratory
 # measurements then use smaller sizes so that grading stays quick.
 GRADING = "NBGRADER_EXECUTION" in os.environ
 
 blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
-print(f"Python {platform.python_version()}, NumPy {np.__version__}, {os.cpu_count()} CPU(s)")
+print(f"Python {platform.python_version()}, NumPy {np.__version__}, {usable_cpus()['count']} usable CPU(s)")
+if blas_thread_control()["note"]:  # Accelerate (macOS): "1 thread" BLAS may use several cores
+    print(blas_thread_control()["note"])
 for pool in blas:
     print(f"BLAS: {pool['internal_api']} {pool.get('version')}, "
           f"{pool['num_threads']} thread(s), built for {pool.get('architecture')}")
@@ -738,7 +740,7 @@ def parallel_fma(v, reps, a, b):
         fma_loop(v[row], reps, a, b)
 
 
-cores = min(os.cpu_count() or 1, numba.config.NUMBA_NUM_THREADS)
+cores = min(usable_cpus()["count"], numba.config.NUMBA_NUM_THREADS)
 thread_counts = sorted({1, cores} | {2**k for k in range(1, 16) if 2**k < cores})
 bandwidth_all = peak_all = None
 scaling = {}  # threads -> (triad GB/s, FMA GFLOP/s, BLAS GFLOP/s)
@@ -779,7 +781,7 @@ else:
             print("numba may use one thread here: the all-threads roofs are the one-thread roofs.")
         elif gain_compute < 0.8 * cores:
             print(f"The compute roof grew by less than the {cores} threads promise: some of your cores "
-                  f"are probably busy with other programs, or os.cpu_count() counts hyper-threads "
+                  f"are probably busy with other programs, or the CPU count includes hyper-threads "
                   f"that share a core's FMA units. Rerun with other programs closed to see more.")
         if cores > 1 and gain_memory < gain_compute:
             print("Memory bandwidth grew less than compute: the cores share the memory controllers, "
@@ -800,7 +802,7 @@ else:
 #
 # The FMA loop has no serial part and touches no memory: every core brings its own FMA units,
 # so it should follow the ideal line (unless another program keeps some of your cores busy, or
-# `os.cpu_count()` counts hyper-threads, two of which share one core's FMA units). BLAS is
+# the CPU count includes hyper-threads, two of which share one core's FMA units). BLAS is
 # close to it for a large product. The triad is the interesting one: its code has no serial
 # part either, yet its curve flattens. One core cannot use all of the memory system: it can
 # keep only so many cache-line requests in flight at once, and each one waits for the full

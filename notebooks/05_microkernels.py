@@ -45,14 +45,14 @@ from numba import njit
 from accel import benchmark, gbs, gflops, skip_unfinished
 from accel.bench import pinned_threads
 from accel.grading import quiet
-from accel.machine import array_bytes_beyond_caches, cache_hierarchy, last_level_cache_bytes
+from accel.machine import array_bytes_beyond_caches, cache_hierarchy, last_level_cache_bytes, usable_cpus
 
 # While nbgrader grades a submission it sets NBGRADER_EXECUTION; the exploratory
 # measurements then use fewer steps and sizes so that grading stays quick.
 GRADING = "NBGRADER_EXECUTION" in os.environ
 
 KiB, MiB = 1 << 10, 1 << 20
-print(f"Python {platform.python_version()}, NumPy {np.__version__}, {os.cpu_count()} CPU(s)")
+print(f"Python {platform.python_version()}, NumPy {np.__version__}, {usable_cpus()['count']} usable CPU(s)")
 for cache in cache_hierarchy():
     print(f"L{cache['level']} {cache['type'].lower()} cache: {cache['bytes'] / KiB:,.0f} KiB "
           f"(from {cache['source']})")
