@@ -658,11 +658,13 @@ def grade_class(course: Course, students: list[str] | None = None,
             preflight(course, submit, checked=client is None)
         futures, prepared_of, notes_of, started = {}, {}, {}, {}
         for student in students:
-            try:
+            try:  # the learner's files cannot make intake raise (they become findings): the grader's side
                 findings += stage_student(course, student, rules)
-            except Exception as err:  # noqa: BLE001 - one unreadable submission never stops the class
-                findings.append(Finding(student, "*", f"the submission could not be read ({type(err).__name__}: "
-                                                      f"{str(err)[:120]}); what was staged is graded"))
+            except Exception as err:  # noqa: BLE001 - this student waits for a regrade, the rest go on
+                finished(student, StudentRun(student, GRADER_ERROR, 0.0, [
+                    f"intake failed ({type(err).__name__}: {str(err)[:160]}); nothing was recorded for "
+                    f"them: fix the cause and run grade again"]))
+                continue
             if not sandbox:
                 score(student, [])
                 continue
