@@ -10,6 +10,14 @@ in place of its Execute step, so nbgrader itself scores the outputs and this pro
 writes the gradebook, ``autograded/`` and feedback. A tripwire hashes the package, the config and the
 course notebooks around every student.
 
+Running one student is one job submitted to a ``concurrent.futures`` executor: a local pool
+whose jobs take a core slot each, or Dask's ``Client.get_executor()``; results are collected
+and scored as they complete, by the same loop either way. A preflight sends the course's own
+probe notebook down the same path first. A fault of the grader's side (the sandbox runner not
+starting, a broken result, a job or worker failing, a full disk, scoring failing) leaves that
+student ungraded with nothing recorded (``GRADER_ERROR``); a later run picks them up, as it
+does every new or changed submission (``.grading-state.json``), skipping the rest.
+
 A broken submission never stops the others: unsandboxed, the nbgrader step is a process with
 a time cap and a memory limit; when a whole-submission run does not finish (either way), each
 notebook that is still ungraded is retried alone, so one bad notebook costs only its own points. ``sandbox=False`` (the CLI's
