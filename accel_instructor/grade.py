@@ -10,6 +10,14 @@ in place of its Execute step, so nbgrader itself scores the outputs and this pro
 writes the gradebook, ``autograded/`` and feedback. A tripwire hashes the package, the config and the
 course notebooks around every student.
 
+Running one student is one job submitted to a ``concurrent.futures`` executor: a local pool
+whose jobs take a core slot each, or Dask's ``Client.get_executor()``; results are collected
+and scored as they complete, by the same loop either way. A preflight sends the course's own
+probe notebook down the same path first. A fault of the grader's side (the sandbox runner not
+starting, a broken result, a job or worker failing, a full disk, scoring failing) leaves that
+student ungraded with nothing recorded (``GRADER_ERROR``); a later run picks them up, as it
+does every new or changed submission (``.grading-state.json``), skipping the rest.
+
 A broken submission never stops the others: unsandboxed, the nbgrader step is a process with
 a time cap and a memory limit; when a whole-submission run does not finish (either way), each
 notebook that is still ungraded is retried alone, so one bad notebook costs only its own points. ``sandbox=False`` (the CLI's
@@ -660,11 +668,13 @@ def grade_class(course: Course, students: list[str] | None = None,
             preflight(course, submit, checked=client is None)
         futures, prepared_of, notes_of, started = {}, {}, {}, {}
         for student in students:
-            try:
+            try:  # the learner's files cannot make intake raise (they become findings): the grader's side
                 findings += stage_student(course, student, rules)
-            except Exception as err:  # noqa: BLE001 - one unreadable submission never stops the class
-                findings.append(Finding(student, "*", f"the submission could not be read ({type(err).__name__}: "
-                                                      f"{str(err)[:120]}); what was staged is graded"))
+            except Exception as err:  # noqa: BLE001 - this student waits for a regrade, the rest go on
+                finished(student, StudentRun(student, GRADER_ERROR, 0.0, [
+                    f"intake failed ({type(err).__name__}: {str(err)[:160]}); nothing was recorded for "
+                    f"them: fix the cause and run grade again"]))
+                continue
             if not sandbox:
                 score(student, [])
                 continue

@@ -180,7 +180,9 @@ def read_notebook(path: Path):
 
 
 def stage_student(course: Course, student: str, rules: dict[str, NotebookRules]) -> list[Finding]:
-    """Copy one student's submission to .staged/, sanitized. Returns what was found."""
+    """Copy one student's submission to .staged/, sanitized. Returns what was found. Anything
+    in the learner's files becomes a finding; an exception out of here is the grader's side (a
+    full disk, the course's own release unreadable)."""
     source_dir = course.submitted_dir / student / ASSIGNMENT
     dest = course.root / STAGED / student / ASSIGNMENT
     if dest.parent.exists():
@@ -202,10 +204,13 @@ def stage_student(course: Course, student: str, rules: dict[str, NotebookRules])
             findings.append(Finding(student, name, "notebook missing; scored 0"))
             continue
         try:
-            findings += _stage_notebook(present[name], nb_rules, student, dest / f"{name}.ipynb")
+            nb, notes = _read_and_sanitize(present[name], nb_rules, student)
         except Exception as err:  # noqa: BLE001 - one unreadable notebook never stops the class
-            findings.append(Finding(student, name, f"could not be read ({type(err).__name__}: "
-                                                   f"{str(err)[:80]}); scored 0"))
+            nb, notes = None, [Finding(student, name, f"could not be read ({type(err).__name__}: "
+                                                      f"{str(err)[:80]}); scored 0")]
+        findings += notes
+        if nb is not None:  # outside the guard: a full disk here is the grader's fault, not a note
+            nbformat.write(nb, dest / f"{name}.ipynb")
     for name in rules:  # not gradable: the release copy stands in, scored 0 cell by cell, never run
         if not (dest / f"{name}.ipynb").exists():
             reason = next((f.message for f in reversed(findings) if f.student == student and f.notebook == name),
@@ -224,17 +229,16 @@ def not_gradable(path: Path) -> str:
         return ""
 
 
-def _stage_notebook(path: Path, nb_rules: NotebookRules, student: str, dest: Path) -> list[Finding]:
+def _read_and_sanitize(path: Path, nb_rules: NotebookRules, student: str):
+    """The learner's notebook ready to stage (or None) and what was found on the way."""
     nb, problem = read_notebook(path)
     if nb is None:
-        return [Finding(student, nb_rules.name, problem)]
+        return None, [Finding(student, nb_rules.name, problem)]
     graded_ids = {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}
     if not graded_ids & nb_rules.grade_ids:
-        return [Finding(student, nb_rules.name, "none of its graded cells belong to this notebook "
-                                                "(a file from another assignment?); scored 0")]
-    nb, notes = sanitize(nb, nb_rules, student)
-    nbformat.write(nb, dest)
-    return notes
+        return None, [Finding(student, nb_rules.name, "none of its graded cells belong to this notebook "
+                                                      "(a file from another assignment?); scored 0")]
+    return sanitize(nb, nb_rules, student)
 
 
 def load_rules(course: Course) -> dict[str, NotebookRules]:

@@ -25,11 +25,16 @@ Inside the sandbox:
 All of one student's notebooks run in one sandbox, one after the other, each with a fresh
 kernel; between two notebooks the runner stops every other process in the sandbox and empties
 ``/sandbox/work`` and ``/tmp``. Each notebook has its own wall-clock cap: one that reaches it
-(or kills the runner) counts as not run, and the rest go on in a new sandbox.
+(or kills the runner) keeps the cells it completed, the rest count as not run, and the
+notebooks after it go on in a new sandbox.
 
 The runner executes each notebook as nbgrader's ``Execute`` preprocessor does (the same
-settings, on nbclient) and writes only the cells' outputs and execution counts, as one JSON line
-per notebook, to a descriptor the kernel cannot reach. The trusted side checks each result
+settings, on nbclient) and writes only the cells' outputs and execution counts, as JSON lines,
+to a descriptor the kernel cannot reach: ``ready`` once its imports are done (before any learner
+code runs), one ``cell`` line as each code cell completes, one ``done`` line per notebook. What
+goes wrong before ``ready``, or a line that breaks this protocol, is the grader's fault
+(:attr:`SandboxRun.fault`: the student is not scored); anything after it is the learner's.
+The trusted side checks each result
 (:func:`outputs_from_result`) and merges the outputs into its
 own copy of the notebook (:class:`ReplayExecution`, used by ``nbgrader autograde`` in place of
 ``Execute``); so nbgrader's SaveAutoGrades, run by the trusted side alone, writes the gradebook.
