@@ -593,7 +593,7 @@ def grade_class(course: Course, students: list[str] | None = None,
                           "combined with --no-sandbox")
     if sandbox and not scheduler:  # with a scheduler, the workers need bubblewrap, not this machine
         try:
-            check_available()
+            bwrap = check_available()
         except SandboxError as err:
             raise CourseError(str(err)) from None
     elif not sandbox:
@@ -613,7 +613,7 @@ def grade_class(course: Course, students: list[str] | None = None,
         students = [s for s in students if s not in skipped]
     limits = Limits(memory_bytes=memory_bytes)
     if sandbox and not scheduler:  # say whether the machine gives cgroups or only rlimits apply
-        log(f"sandbox limits: {confinement(limits)}")
+        log(f"sandbox: {bwrap}; limits: {confinement(limits)}")
     cell_timeout = settings.load().cell_timeout_seconds
     results = course.root / RESULTS_DIR
     shutil.rmtree(results, ignore_errors=True)
