@@ -1057,48 +1057,25 @@ def _square_float32(seed):
 
 
 # The grader's loop is blocked for the caches (64 x 64 x 64) but loads and stores its output
-# at every FMA. Measured on Zen 4 with the machine shared: the reference micro-kernel 6-8x;
-# the same kernel with np.zeros rows (not in registers) and a plain i, p, j loop about 1x.
+# at every FMA. Measured on Zen 4 (AVX-512) with 2 vCPUs shared by six processes: the
+# reference micro-kernel 3.8-9.1x, the same kernel with np.zeros rows (stored and reloaded at
+# every step) 0.5-0.7x; the threshold sits between them, about 3x from each typical value.
 with quiet():
     _ratio = speed_ratio(register_blocked_matmul, baseline_blocked_matmul, _square_float32,
                          repeats=5, min_time=0.005)
 print(f"register_blocked_matmul vs the grader's blocked loop (384x384 float32): {_ratio}")
-require_speedup(_ratio, 2.5, "register_blocked_matmul vs the grader's cache-blocked loop "
+require_speedup(_ratio, 2.0, "register_blocked_matmul vs the grader's cache-blocked loop "
                              "(384x384 float32, one thread)")
 ### END HIDDEN TESTS
 
 # %% [markdown]
 # ### Your micro-kernel against BLAS
 #
-# The cell below times your kernel, the grader-style cache-blocked loop (`i, p, j` inside
-# 64-wide blocks, the loop of notebook 03) and `np.matmul` (BLAS), all on one thread, at
-# N = 512 in float32 and float64.
+# The cell below times your kernel and `np.matmul` (BLAS), both on one thread, at N = 512 in
+# float32 and float64. Compare with your blocked matmul of notebook 03 (its rate is in that
+# notebook) and with the FMA rates you measured above.
 
 # %%
-@njit(cache=False, fastmath={"contract"}, boundscheck=False)
-def cache_blocked_matmul(a, b):
-    """a @ b by 64 x 64 x 64 blocks, loops i, p, j inside a block (the loop of notebook 03).
-
-    a: (m, k), b: (k, n), one float dtype; returns a new (m, n) array. Cost: 2*m*k*n FLOPs and
-    one load and one store of the output per FMA (from L1).
-    """
-    m, k = a.shape
-    n = b.shape[1]
-    out = np.zeros((m, n), a.dtype)
-    for i0 in range(0, m, 64):
-        for p0 in range(0, k, 64):
-            for j0 in range(0, n, 64):
-                j1 = min(j0 + 64, n)
-                for i in range(i0, min(i0 + 64, m)):
-                    out_row = out[i, j0:j1]
-                    for p in range(p0, min(p0 + 64, k)):
-                        a_ip = a[i, p]
-                        b_row = b[p, j0:j1]
-                        for j in range(j1 - j0):
-                            out_row[j] += a_ip * b_row[j]
-    return out
-
-
 matmul_rates = {}
 with skip_unfinished():
     n_mm = 256 if GRADING else 512
@@ -1107,7 +1084,7 @@ with skip_unfinished():
         a_mm = rng.standard_normal((n_mm, n_mm)).astype(dtype)
         b_mm = rng.standard_normal((n_mm, n_mm)).astype(dtype)
         for name, fn in (("register-blocked (yours)", register_blocked_matmul),
-                         ("cache-blocked loop", cache_blocked_matmul), ("BLAS np.matmul", np.matmul)):
+                         ("BLAS np.matmul", np.matmul)):
             seconds = benchmark(fn, a_mm, b_mm, repeat=3 if GRADING else 7, threads=1).best
             matmul_rates[name, np.dtype(dtype).name] = gflops(2 * n_mm ** 3, seconds)
     for (name, dtype_name), rate in matmul_rates.items():
@@ -1115,10 +1092,10 @@ with skip_unfinished():
         print(f"{dtype_name} {name:26s} {rate:7.1f} GFLOP/s ({100 * rate / blas:5.1f}% of BLAS)")
 
 # %% [markdown]
-# On the machines this course was tested on, the register-blocked kernel reaches more than half
-# of one-thread BLAS in float32, and several times the cache-blocked loop; your numbers above
-# are the ones that count. What BLAS still does better: the BLIS **five loops** also block `C`
-# and `B` for the L2 and L3 caches (panels of `A` sized for L2, of `B` for L3) and run the
+# On the machine this course was tested on (AMD Zen 4), the register-blocked kernel reached
+# more than half of one-thread BLAS in float32, several times a cache-blocked loop; your
+# numbers above are the ones that count. What BLAS still does better: the BLIS **five loops**
+# also block `C` and `B` for the L2 and L3 caches (panels of `A` sized for L2, of `B` for L3) and run the
 # macro loops on several threads; the micro-kernel is written in assembly (or intrinsics) for
 # each core, with `MR x NR` chosen for its registers and FMA latency, **prefetch** instructions
 # that fetch the next panels early, and packing overlapped with computing. In float64 the
