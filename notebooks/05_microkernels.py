@@ -1103,6 +1103,286 @@ with skip_unfinished():
 # which the float64 line above may show.
 
 # %% [markdown]
+# ## A cache-aware roofline
+#
+# The roofline of notebook 04 has one memory roof: DRAM. A kernel whose data fits in a cache
+# sees a higher one: the bandwidth of that cache. The *cache-aware* roofline draws one memory
+# roof per level, each with the bandwidth measured at a working set that fits that level, and
+# places every kernel under the roof of the smallest level that holds its working set.
+#
+# Reading memory needs the same care as the FMA chains: a sum with one accumulator is a chain
+# of dependent adds and measures the add latency, not the cache. The kernel below keeps 8 rows
+# of `NR` float32 partial sums (8 or more vector registers, the count your chains table
+# suggested). Bytes are counted as in notebook 04: what the kernel reads (it writes nothing, so
+# there is no write-allocate to leave out). The compute roof is an FMA loop with 8 rows of `NR`
+# float32 accumulators: the float32 vector peak of one core.
+
+# %%
+READ_ROWS = 8 * NR  # values summed per step: 8 rows of NR accumulators
+
+
+@njit(cache=False, fastmath={"contract"}, boundscheck=False)
+def read_sum(x, passes=1):
+    """passes x the sum of x (1-D float32, length a multiple of 8 * NR), 8 x NR partial sums.
+
+    Several passes in one call keep a small (L1) array from measuring the call overhead.
+    Cost: passes * x.size FLOPs (one add per value), passes * x.nbytes bytes read, no writes.
+    """
+    r0, r1, r2, r3 = stack_row(NR, x.dtype), stack_row(NR, x.dtype), stack_row(NR, x.dtype), stack_row(NR, x.dtype)
+    r4, r5, r6, r7 = stack_row(NR, x.dtype), stack_row(NR, x.dtype), stack_row(NR, x.dtype), stack_row(NR, x.dtype)
+    for j in range(NR):
+        r0[j] = r1[j] = r2[j] = r3[j] = r4[j] = r5[j] = r6[j] = r7[j] = 0
+    blocks = x.reshape(x.size // READ_ROWS, 8, NR)  # plain indices: no offset arithmetic
+    for i in range(passes * blocks.shape[0]):
+        i %= blocks.shape[0]
+        for j in range(NR):
+            r0[j] += blocks[i, 0, j]
+            r1[j] += blocks[i, 1, j]
+            r2[j] += blocks[i, 2, j]
+            r3[j] += blocks[i, 3, j]
+            r4[j] += blocks[i, 4, j]
+            r5[j] += blocks[i, 5, j]
+            r6[j] += blocks[i, 6, j]
+            r7[j] += blocks[i, 7, j]
+    total = 0.0
+    for j in range(NR):
+        total += r0[j] + r1[j] + r2[j] + r3[j] + r4[j] + r5[j] + r6[j] + r7[j]
+    return total
+
+
+@njit(cache=False, fastmath={"contract"}, boundscheck=False)
+def fma_peak_loop(x, steps):
+    """steps x 8 x NR float32 FMAs (x = x * 0.999 + 0.001) on 8 rows of NR accumulators.
+
+    x: 1-D float32 array of NR start values. Cost: 16 * NR * steps FLOPs, no memory traffic.
+    """
+    r0, r1, r2, r3 = stack_row(NR, x.dtype), stack_row(NR, x.dtype), stack_row(NR, x.dtype), stack_row(NR, x.dtype)
+    r4, r5, r6, r7 = stack_row(NR, x.dtype), stack_row(NR, x.dtype), stack_row(NR, x.dtype), stack_row(NR, x.dtype)
+    for j in range(NR):
+        r0[j] = r1[j] = r2[j] = r3[j] = r4[j] = r5[j] = r6[j] = r7[j] = x[j]
+    a, b = np.float32(0.999), np.float32(0.001)
+    for _ in range(steps):
+        for j in range(NR):
+            r0[j] = r0[j] * a + b
+            r1[j] = r1[j] * a + b
+            r2[j] = r2[j] * a + b
+            r3[j] = r3[j] * a + b
+            r4[j] = r4[j] * a + b
+            r5[j] = r5[j] * a + b
+            r6[j] = r6[j] * a + b
+            r7[j] = r7[j] * a + b
+    total = 0.0
+    for j in range(NR):
+        total += r0[j] + r1[j] + r2[j] + r3[j] + r4[j] + r5[j] + r6[j] + r7[j]
+    return total
+
+
+def level_of(working_set_bytes: int, caches: list) -> str:
+    """The smallest cache level ("L1", "L2", ...) that holds working_set_bytes, else "DRAM"."""
+    for cache in caches:
+        if working_set_bytes <= cache["bytes"]:
+            return f"L{cache['level']}"
+    return "DRAM"
+
+
+peak_steps = 200_000 if GRADING else 2_000_000
+peak_f32_gflops = gflops(16 * NR * peak_steps, benchmark(
+    fma_peak_loop, np.ones(NR, np.float32), peak_steps, repeat=5, threads=1).best)
+print(f"compute roof (float32 FMAs, 8 x {NR} accumulators, one thread): {peak_f32_gflops:.1f} GFLOP/s")
+
+caches = cache_hierarchy()
+read_sizes = {f"L{c['level']}": c["bytes"] // 2 for c in caches}  # half a level: it stays there
+# beyond the caches, within the memory budget, and at most 512 MiB (64 MiB while grading)
+dram_bytes = min(array_bytes_beyond_caches(arrays=1), (64 if GRADING else 512) * MiB)
+read_sizes = {level: min(size, dram_bytes) for level, size in read_sizes.items()}
+read_sizes["DRAM"] = dram_bytes
+level_roofs = {}
+for level, size in read_sizes.items():
+    x = np.ones(max(READ_ROWS, size // 4 // READ_ROWS * READ_ROWS), np.float32)
+    passes = max(1, (16 * MiB) // x.nbytes)  # at least 16 MiB read per call
+    seconds = benchmark(read_sum, x, passes, repeat=5 if GRADING else 9, threads=1,
+                        min_time=0).best
+    level_roofs[level] = gbs(passes * x.nbytes, seconds)
+    print(f"{level:4s} read at {x.nbytes / KiB:10,.0f} KiB: {level_roofs[level]:6.1f} GB/s")
+    del x
+
+# %% [markdown]
+# Where your kernels sit: the read sum at the DRAM working set (1 FLOP per 4 bytes), and your
+# register-blocked matmul at sizes whose working set (three `N x N` float32 matrices, read `a`
+# and `b`, write `c`: `12 N^2` bytes, `2 N^3` FLOPs) falls in different levels.
+
+# %%
+placed_kernels = {}
+with skip_unfinished():
+    for n_mm in (32, 128, 512):
+        a_mm = np.ones((n_mm, n_mm), np.float32)
+        seconds = benchmark(register_blocked_matmul, a_mm, a_mm, repeat=3, threads=1).best
+        level = level_of(12 * n_mm ** 2, caches)
+        placed_kernels[f"matmul N={n_mm} ({level})"] = (2 * n_mm ** 3 / (12 * n_mm ** 2),
+                                                       gflops(2 * n_mm ** 3, seconds))
+x = np.ones(read_sizes["DRAM"] // 4 // READ_ROWS * READ_ROWS, np.float32)
+placed_kernels["read sum (DRAM)"] = (0.25, gflops(x.size, benchmark(read_sum, x, repeat=3, min_time=0,
+                                                                       threads=1).best))
+del x
+for name, (ai, rate) in placed_kernels.items():
+    print(f"{name:24s} {ai:8.2f} FLOP/byte {rate:7.1f} GFLOP/s")
+
+# %% [markdown]
+# ## Exercise 10 · `plot_cache_roofline`
+#
+# Write `plot_cache_roofline(peak_gflops, level_roofs, kernels)` returning a matplotlib `Figure`
+# with one `Axes`. `level_roofs` maps a level name (`"L1"`, `"L2"`, ..., `"DRAM"`) to its
+# bandwidth in GB/s; `kernels` maps a name to `(arithmetic_intensity, measured_gflops)`. As in
+# notebook 04, the grader reads the figure:
+#
+# * **Axes:** both logarithmic; the x label contains `FLOP/byte`, the y label `GFLOP/s`.
+# * **One memory roof per level** with `ax.plot`: the line `y = bandwidth * x` from `x_lo` up
+#   to that level's ridge `(peak / bandwidth, peak)`, with the level's name on the plot (a
+#   legend entry or an annotation). Choose `x_lo` at or below the smallest kernel intensity and
+#   the smallest ridge (a factor of 4 below leaves room).
+# * **The compute roof:** `y = peak` from the smallest ridge to `x_hi`, at or above the largest
+#   kernel intensity and ridge.
+# * **One marker per kernel** at exactly `(arithmetic_intensity, measured_gflops)`, with its
+#   name on the plot.
+#
+# Do not call `plt.show()` inside the function; return the figure.
+
+# %% nbgrader={"grade": false, "grade_id": "plot_cache_roofline", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def plot_cache_roofline(peak_gflops: float, level_roofs: dict, kernels: dict):
+    """Cache-aware roofline on log-log axes: one memory roof per level (slope = its bandwidth,
+    up to its ridge), the compute roof (flat at peak), one labelled point per kernel.
+
+    level_roofs: {level name: GB/s}; kernels: {name: (FLOP/byte, GFLOP/s)}. Returns the Figure.
+    """
+    ### BEGIN SOLUTION
+    ridges = {level: peak_gflops / bw for level, bw in level_roofs.items()}
+    ais = [ai for ai, _ in kernels.values()]
+    x_lo = min([*ridges.values(), *ais]) / 4
+    x_hi = max([*ridges.values(), *ais]) * 4
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for level, bw in level_roofs.items():
+        ax.plot([x_lo, ridges[level]], [bw * x_lo, peak_gflops], linewidth=1.5,
+                label=f"{level} {bw:.0f} GB/s")
+    ax.plot([min(ridges.values()), x_hi], [peak_gflops, peak_gflops], color="black", linewidth=2,
+            label=f"compute {peak_gflops:.0f} GFLOP/s")
+    for index, (name, (ai, rate)) in enumerate(kernels.items()):
+        ax.plot([ai], [rate], marker="o", linestyle="none", color="black")
+        ax.annotate(name, (ai, rate), textcoords="offset points",
+                    xytext=(5, -12 if index % 2 == 0 else 6), fontsize=8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set(xlabel="arithmetic intensity (FLOP/byte)", ylabel="performance (GFLOP/s)",
+           title="Cache-aware roofline (one thread, float32)")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(True, which="both", alpha=0.3)
+    return fig
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_plot_cache_roofline_roofs", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""plot_cache_roofline: one memory roof per level up to its ridge, the compute roof, named levels."""
+from matplotlib.figure import Figure
+
+from accel.grading.roofline import axes_texts, drawn_lines
+
+
+def _cache_roof_problems(fig, peak, roofs, kernels):
+    """What is missing from the roofs drawn in fig (an empty list when they are right)."""
+    if not isinstance(fig, Figure):
+        return [f"expected a matplotlib Figure, got {type(fig).__name__}"]
+    ax = fig.axes[0]
+    problems = []
+    if ax.get_xscale() != "log" or ax.get_yscale() != "log":
+        problems.append("both axes should be logarithmic")
+    if "flop/byte" not in ax.get_xlabel().lower() or "gflop/s" not in ax.get_ylabel().lower():
+        problems.append("the x label should mention FLOP/byte and the y label GFLOP/s")
+    ais = [ai for ai, _ in kernels.values()]
+    ridges = {level: peak / bw for level, bw in roofs.items()}
+    need_lo, need_hi = min([*ridges.values(), *ais]), max([*ridges.values(), *ais])
+    segments = [verts[i:i + 2] for verts in drawn_lines(ax) for i in range(len(verts) - 1)]
+    for level, bw in roofs.items():
+        xs = [x for seg in segments if seg[0, 0] != seg[1, 0] and np.all(seg[:, 0] > 0)
+              and np.allclose(seg[:, 1], bw * seg[:, 0], rtol=1e-3)
+              and np.all(seg[:, 0] <= ridges[level] * 1.001) for x in seg[:, 0]]
+        if not xs or min(xs) > need_lo * 1.001 or max(xs) < ridges[level] * 0.999:
+            problems.append(f"the {level} roof y = {bw:.4g} * x should run from x <= "
+                            f"{need_lo:.4g} up to its ridge at x = {ridges[level]:.4g}")
+        if not any(level in text for text in axes_texts(ax)):
+            problems.append(f"the name {level!r} appears in no legend entry or annotation")
+    flat = [x for seg in segments if np.allclose(seg[:, 1], peak, rtol=1e-3) for x in seg[:, 0]]
+    if not flat or min(flat) > min(ridges.values()) * 1.001 or max(flat) < need_hi * 0.999:
+        problems.append(f"the compute roof y = {peak:.4g} should run from the smallest ridge "
+                        f"x = {min(ridges.values()):.4g} to x >= {need_hi:.4g}")
+    return problems
+
+
+_demo_roofs = {"L1": 200.0, "L2": 80.0, "DRAM": 20.0}
+_demo_kernels = {"stream": (0.25, 4.0), "matmul": (40.0, 60.0)}
+fig = plot_cache_roofline(100.0, dict(_demo_roofs), dict(_demo_kernels))
+problems = _cache_roof_problems(fig, 100.0, _demo_roofs, _demo_kernels)
+plt.close(fig)
+assert not problems, "plot_cache_roofline (peak 100; L1 200, L2 80, DRAM 20 GB/s): " + "; ".join(problems)
+print("plot_cache_roofline: roofs as expected")
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(5405)
+for _case in range(3):
+    _peak = float(_rng.uniform(20, 3000))
+    _levels = ["L1", "L2", "L3", "DRAM"][:int(_rng.integers(2, 5))]
+    _bws = sorted(_rng.uniform(3, 800, len(_levels)), reverse=True)
+    _roofs = {name: float(bw) for name, bw in zip(_levels, _bws)}
+    _kernels = {f"kernel {_i}": (float(10 ** _rng.uniform(-2.5, 3)), float(_rng.uniform(0.1, 10)))
+                for _i in range(int(_rng.integers(1, 6)))}
+    _fig = plot_cache_roofline(_peak, dict(_roofs), dict(_kernels))
+    _problems = _cache_roof_problems(_fig, _peak, _roofs, _kernels)
+    plt.close(_fig)
+    assert not _problems, f"plot_cache_roofline (peak {_peak:.4g}, roofs {_roofs}): " + "; ".join(_problems)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_plot_cache_roofline_points", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""plot_cache_roofline: exactly one marker per kernel at (intensity, GFLOP/s), each named."""
+from accel.grading.roofline import marker_points
+
+
+def _cache_point_problems(fig, kernels):
+    ax = fig.axes[0]
+    points, texts = marker_points(ax), axes_texts(ax)
+    problems = []
+    for name, (ai, rate) in kernels.items():
+        hits = int(np.sum(np.isclose(points[:, 0], ai, rtol=1e-6)
+                          & np.isclose(points[:, 1], rate, rtol=1e-6))) if len(points) else 0
+        if hits != 1:
+            problems.append(f"{name!r}: expected one marker at ({ai:.4g}, {rate:.4g}), found {hits}")
+        if not any(name in text for text in texts):
+            problems.append(f"{name!r}: the name appears in no annotation, text or legend entry")
+    return problems
+
+
+fig = plot_cache_roofline(100.0, dict(_demo_roofs), dict(_demo_kernels))
+problems = _cache_point_problems(fig, _demo_kernels)
+plt.close(fig)
+assert not problems, "plot_cache_roofline: " + "; ".join(problems)
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(5406)
+for _case in range(3):
+    _roofs = {"L1": float(_rng.uniform(100, 800)), "DRAM": float(_rng.uniform(3, 60))}
+    _kernels = {f"k{_i}-{int(_rng.integers(1000))}": (float(10 ** _rng.uniform(-2, 3)),
+                                                       float(_rng.uniform(0.1, 50)))
+                for _i in range(int(_rng.integers(1, 7)))}
+    _fig = plot_cache_roofline(float(_rng.uniform(50, 500)), dict(_roofs), dict(_kernels))
+    _problems = _cache_point_problems(_fig, _kernels)
+    plt.close(_fig)
+    assert not _problems, "plot_cache_roofline: " + "; ".join(_problems)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Your cache-aware roofline
+
+# %%
+with skip_unfinished():
+    fig = plot_cache_roofline(peak_f32_gflops, level_roofs, placed_kernels)
+    plt.show()
+
+# %% [markdown]
 # ## Check your understanding
 #
 # Store each answer in the variable named in bold; each is checked to 1%.
