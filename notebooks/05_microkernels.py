@@ -1133,8 +1133,8 @@ def read_sum(x, passes=1):
     for j in range(NR):
         r0[j] = r1[j] = r2[j] = r3[j] = r4[j] = r5[j] = r6[j] = r7[j] = 0
     blocks = x.reshape(x.size // READ_ROWS, 8, NR)  # plain indices: no offset arithmetic
-    for i in range(passes * blocks.shape[0]):
-        i %= blocks.shape[0]
+    for step in range(passes * blocks.shape[0]):
+        i = step % blocks.shape[0]
         for j in range(NR):
             r0[j] += blocks[i, 0, j]
             r1[j] += blocks[i, 1, j]
