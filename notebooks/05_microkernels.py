@@ -1044,10 +1044,10 @@ _check_blocked(96, 512, 48, np.float64, 25)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_register_blocked_matmul_speed", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""register_blocked_matmul: faster than the grader's cache-blocked loop (measured here)."""
+"""register_blocked_matmul: faster than the grader's compiled i, p, j loop (measured here)."""
 ### BEGIN HIDDEN TESTS
 from accel.grading import require_speedup, speed_ratio
-from accel_instructor.reference.microkernels import baseline_blocked_matmul
+from accel_instructor.reference.microkernels import baseline_loop_matmul
 
 
 def _square_float32(seed):
@@ -1056,15 +1056,16 @@ def _square_float32(seed):
             rng.standard_normal((384, 384)).astype(np.float32))
 
 
-# The grader's loop is blocked for the caches (64 x 64 x 64) but loads and stores its output
-# at every FMA. Measured on Zen 4 (AVX-512) with 2 vCPUs shared by six processes: the
-# reference micro-kernel 3.8-9.1x, the same kernel with np.zeros rows (stored and reloaded at
-# every step) 0.5-0.7x; the threshold sits between them, about 3x from each typical value.
+# The grader's loop is vectorized along j but loads and stores its output at every FMA.
+# Register blocking gains only about 2.2-2.5x over it at 384-1024 on Zen 4 (one thread), so no
+# threshold can sit 3x from both sides. Measured in one process, three alternating trials, 2
+# vCPUs shared: the reference 2.2x, an unblocked i, p, j loop 1.1-1.2x, the micro-kernel with
+# np.zeros rows (stored and reloaded at every step) 0.2x. 1.5x sits between them.
 with quiet():
-    _ratio = speed_ratio(register_blocked_matmul, baseline_blocked_matmul, _square_float32,
+    _ratio = speed_ratio(register_blocked_matmul, baseline_loop_matmul, _square_float32,
                          repeats=5, min_time=0.005)
-print(f"register_blocked_matmul vs the grader's blocked loop (384x384 float32): {_ratio}")
-require_speedup(_ratio, 2.0, "register_blocked_matmul vs the grader's cache-blocked loop "
+print(f"register_blocked_matmul vs the grader's i, p, j loop (384x384 float32): {_ratio}")
+require_speedup(_ratio, 1.5, "register_blocked_matmul vs the grader's compiled i, p, j loop "
                              "(384x384 float32, one thread)")
 ### END HIDDEN TESTS
 
@@ -1093,7 +1094,7 @@ with skip_unfinished():
 
 # %% [markdown]
 # On the machine this course was tested on (AMD Zen 4), the register-blocked kernel reached
-# more than half of one-thread BLAS in float32, several times a cache-blocked loop; your
+# 70-90% of one-thread BLAS in float32 and about twice a compiled `i, p, j` loop; your
 # numbers above are the ones that count. What BLAS still does better: the BLIS **five loops**
 # also block `C` and `B` for the L2 and L3 caches (panels of `A` sized for L2, of `B` for L3) and run the
 # macro loops on several threads; the micro-kernel is written in assembly (or intrinsics) for
