@@ -611,7 +611,8 @@ assert _lat[-1] >= 4 * _lat[0], (
 # ### Your latency curve
 #
 # The cell below chases working sets from 16 KiB to 4 times your last-level cache (as far as
-# the memory budget allows: building a cycle takes two arrays of its size), and marks the cache sizes your system reports. Expect steps: flat
+# the memory budget allows: building a cycle takes two arrays of its size), and marks the cache
+# sizes your system reports. Expect steps: flat
 # while the working set fits a cache level, rising as it spills into the next one. Near the
 # top, part of the rise is not the memory at all: a random load into a large array also misses
 # the TLB (the cache of address translations), and the page-table walk adds its own latency.
@@ -750,8 +751,9 @@ check_close(my_bytes_in_flight, _want, rtol=1e-6, atol=0,
 # 3. The **macro loops** walk `C` in `MR x NR` blocks and the inner dimension in panels of `KC`.
 #
 # Here `MR = 6` rows of `NR = 16` values: 96 accumulators. In float32 that is 12 registers of
-# 256 bits (8 lanes) or 6 of 512 bits, enough independent chains to hide the FMA latency you
-# measured, and few enough to leave registers for the `A` and `B` values. In float64 the same
+# 256 bits (8 lanes), or 24 of 128 bits (4 lanes, Arm NEON), at least as many independent
+# chains as latency x pipes asks on common cores (8 for a 4-cycle FMA with 2 pipes, 16 with 4
+# pipes), and few enough to leave registers for the `A` and `B` values. In float64 the same
 # block needs twice as many registers; on a core with 16 vector registers it no longer fits,
 # and the compiler spills some to memory. That is why BLAS chooses `MR` and `NR` per data type
 # and per core.
@@ -889,8 +891,8 @@ _check_packs(20, 7, 50, 6, 2, 16, 5, np.float64, 5)
 # first. Then, for each step `p`, read the six values `a_panel[p, 0]` to `a_panel[p, 5]` into
 # local variables and update all six rows in **one** loop over `j in range(NR)`:
 # `c0[j] += a0 * b_panel[p, j]`, and so on. One loop with six updates lets the compiler turn it
-# into a few vector FMAs per row, and each vector load of `b_panel`'s row serves all six rows. At the end, add
-# the rows to `c` (a loop over the rows and columns that are inside `c`).
+# into a few vector FMAs per row, and each vector load of `b_panel`'s row serves all six rows.
+# At the end, add the rows to `c` (a loop over the rows and columns that are inside `c`).
 
 # %% nbgrader={"grade": false, "grade_id": "microkernel", "locked": false, "schema_version": 3, "solution": true, "task": false}
 @njit(cache=False, fastmath={"contract"}, boundscheck=False)
@@ -1096,10 +1098,11 @@ with skip_unfinished():
 # On the machine this course was tested on (AMD Zen 4), the register-blocked kernel reached
 # 70-90% of one-thread BLAS in float32 and about twice a compiled `i, p, j` loop; your
 # numbers above are the ones that count. What BLAS still does better: the BLIS **five loops**
-# also block `C` and `B` for the L2 and L3 caches (panels of `A` sized for L2, of `B` for L3) and run the
-# macro loops on several threads; the micro-kernel is written in assembly (or intrinsics) for
-# each core, with `MR x NR` chosen for its registers and FMA latency, **prefetch** instructions
-# that fetch the next panels early, and packing overlapped with computing. In float64 the
+# also block for the L2 and L3 caches (blocks of `A` sized for L2, panels of `B` for L3) and
+# run the macro loops on several threads; the micro-kernel is written in assembly (or
+# intrinsics) for each core, with `MR x NR` chosen for its registers and FMA latency,
+# **prefetch** instructions that fetch the next panels early, and packing overlapped with
+# computing. In float64 the
 # 6 x 16 block needs 24 registers of 256 bits; on a core with 16 such registers it spills,
 # which the float64 line above may show.
 
@@ -1129,8 +1132,14 @@ def read_sum(x, passes=1):
     Several passes in one call keep a small (L1) array from measuring the call overhead.
     Cost: passes * x.size FLOPs (one add per value), passes * x.nbytes bytes read, no writes.
     """
-    r0, r1, r2, r3 = stack_row(NR, x.dtype), stack_row(NR, x.dtype), stack_row(NR, x.dtype), stack_row(NR, x.dtype)
-    r4, r5, r6, r7 = stack_row(NR, x.dtype), stack_row(NR, x.dtype), stack_row(NR, x.dtype), stack_row(NR, x.dtype)
+    r0 = stack_row(NR, x.dtype)
+    r1 = stack_row(NR, x.dtype)
+    r2 = stack_row(NR, x.dtype)
+    r3 = stack_row(NR, x.dtype)
+    r4 = stack_row(NR, x.dtype)
+    r5 = stack_row(NR, x.dtype)
+    r6 = stack_row(NR, x.dtype)
+    r7 = stack_row(NR, x.dtype)
     for j in range(NR):
         r0[j] = r1[j] = r2[j] = r3[j] = r4[j] = r5[j] = r6[j] = r7[j] = 0
     blocks = x.reshape(x.size // READ_ROWS, 8, NR)  # plain indices: no offset arithmetic
@@ -1157,8 +1166,14 @@ def fma_peak_loop(x, steps):
 
     x: 1-D float32 array of NR start values. Cost: 16 * NR * steps FLOPs, no memory traffic.
     """
-    r0, r1, r2, r3 = stack_row(NR, x.dtype), stack_row(NR, x.dtype), stack_row(NR, x.dtype), stack_row(NR, x.dtype)
-    r4, r5, r6, r7 = stack_row(NR, x.dtype), stack_row(NR, x.dtype), stack_row(NR, x.dtype), stack_row(NR, x.dtype)
+    r0 = stack_row(NR, x.dtype)
+    r1 = stack_row(NR, x.dtype)
+    r2 = stack_row(NR, x.dtype)
+    r3 = stack_row(NR, x.dtype)
+    r4 = stack_row(NR, x.dtype)
+    r5 = stack_row(NR, x.dtype)
+    r6 = stack_row(NR, x.dtype)
+    r7 = stack_row(NR, x.dtype)
     for j in range(NR):
         r0[j] = r1[j] = r2[j] = r3[j] = r4[j] = r5[j] = r6[j] = r7[j] = x[j]
     a, b = np.float32(0.999), np.float32(0.001)
@@ -1189,7 +1204,8 @@ def level_of(working_set_bytes: int, caches: list) -> str:
 peak_steps = 200_000 if GRADING else 2_000_000
 peak_f32_gflops = gflops(16 * NR * peak_steps, benchmark(
     fma_peak_loop, np.ones(NR, np.float32), peak_steps, repeat=5, threads=1).best)
-print(f"compute roof (float32 FMAs, 8 x {NR} accumulators, one thread): {peak_f32_gflops:.1f} GFLOP/s")
+print(f"compute roof (float32 FMAs, 8 x {NR} accumulators, one thread): "
+      f"{peak_f32_gflops:.1f} GFLOP/s")
 
 caches = cache_hierarchy()
 read_sizes = {f"L{c['level']}": c["bytes"] // 2 for c in caches}  # half a level: it stays there
@@ -1222,8 +1238,8 @@ with skip_unfinished():
         placed_kernels[f"matmul N={n_mm} ({level})"] = (2 * n_mm ** 3 / (12 * n_mm ** 2),
                                                        gflops(2 * n_mm ** 3, seconds))
 x = np.ones(read_sizes["DRAM"] // 4 // READ_ROWS * READ_ROWS, np.float32)
-placed_kernels["read sum (DRAM)"] = (0.25, gflops(x.size, benchmark(read_sum, x, repeat=3, min_time=0,
-                                                                       threads=1).best))
+read_seconds = benchmark(read_sum, x, repeat=3, min_time=0, threads=1).best
+placed_kernels["read sum (DRAM)"] = (0.25, gflops(x.size, read_seconds))
 del x
 for name, (ai, rate) in placed_kernels.items():
     print(f"{name:24s} {ai:8.2f} FLOP/byte {rate:7.1f} GFLOP/s")
@@ -1281,7 +1297,7 @@ def plot_cache_roofline(peak_gflops: float, level_roofs: dict, kernels: dict):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_plot_cache_roofline_roofs", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""plot_cache_roofline: one memory roof per level up to its ridge, the compute roof, named levels."""
+"""plot_cache_roofline: a memory roof per level up to its ridge, the compute roof, level names."""
 from matplotlib.figure import Figure
 
 from accel.grading.roofline import axes_texts, drawn_lines
@@ -1322,7 +1338,8 @@ _demo_kernels = {"stream": (0.25, 4.0), "matmul": (40.0, 60.0)}
 fig = plot_cache_roofline(100.0, dict(_demo_roofs), dict(_demo_kernels))
 problems = _cache_roof_problems(fig, 100.0, _demo_roofs, _demo_kernels)
 plt.close(fig)
-assert not problems, "plot_cache_roofline (peak 100; L1 200, L2 80, DRAM 20 GB/s): " + "; ".join(problems)
+assert not problems, ("plot_cache_roofline (peak 100; L1 200, L2 80, DRAM 20 GB/s): "
+                     + "; ".join(problems))
 print("plot_cache_roofline: roofs as expected")
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(5405)
