@@ -1061,8 +1061,8 @@ def _square_float32(seed):
 # The grader's loop is vectorized along j but loads and stores its output at every FMA.
 # Register blocking gains only about 2.2-2.5x over it at 384-1024 on Zen 4 (one thread), so no
 # threshold can sit 3x from both sides. Measured in one process, three alternating trials, 2
-# vCPUs shared: the reference 2.2x, an unblocked i, p, j loop 1.1-1.2x, the micro-kernel with
-# np.zeros rows (stored and reloaded at every step) 0.2x. 1.5x sits between them.
+# vCPUs shared: the reference 2.1-2.7x, an unblocked i, p, j loop 1.0-1.2x, the micro-kernel
+# with np.zeros rows (stored and reloaded at every step) 0.2x. 1.5x sits between them.
 with quiet():
     _ratio = speed_ratio(register_blocked_matmul, baseline_loop_matmul, _square_float32,
                          repeats=5, min_time=0.005)
