@@ -1062,12 +1062,15 @@ def _square_float32(seed):
 # Register blocking gains only about 2.2-2.5x over it at 384-1024 on Zen 4 (one thread), so no
 # threshold can sit 3x from both sides. Measured in one process, three alternating trials, 2
 # vCPUs shared: the reference 2.1-2.7x, an unblocked i, p, j loop 1.0-1.2x, the micro-kernel
-# with np.zeros rows (stored and reloaded at every step) 0.2x. 1.5x sits between them.
+# with np.zeros rows (stored and reloaded at every step) 0.2x. A busy neighbour on the same
+# core slows this FMA-bound kernel more than the load/store-bound loop (the reference once read
+# 0.8x with 5 short rounds), so the rounds are longer and more, and the threshold favours
+# correct kernels.
 with quiet():
     _ratio = speed_ratio(register_blocked_matmul, baseline_loop_matmul, _square_float32,
-                         repeats=5, min_time=0.005)
+                         repeats=9, min_time=0.03)
 print(f"register_blocked_matmul vs the grader's i, p, j loop (384x384 float32): {_ratio}")
-require_speedup(_ratio, 1.5, "register_blocked_matmul vs the grader's compiled i, p, j loop "
+require_speedup(_ratio, 1.3, "register_blocked_matmul vs the grader's compiled i, p, j loop "
                              "(384x384 float32, one thread)")
 ### END HIDDEN TESTS
 
