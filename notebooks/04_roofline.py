@@ -783,7 +783,10 @@ else:
             print(f"The compute roof grew by less than the {cores} threads promise: some of your cores "
                   f"are probably busy with other programs, or the CPU count includes hyper-threads "
                   f"that share a core's FMA units. Rerun with other programs closed to see more.")
-        if cores > 1 and gain_memory < gain_compute:
+        if cores > 1 and min(gain_memory, gain_compute) < 1:
+            print("At least one of the two rates fell with more threads, so this run cannot say how "
+                  "memory and compute scale against each other: rerun when the machine is quiet.")
+        elif cores > 1 and gain_memory < gain_compute:
             print("Memory bandwidth grew less than compute: the cores share the memory controllers, "
                   "so the ridge moves right with more threads.")
         elif cores > 1:

@@ -21,9 +21,11 @@
 # 2. derive how many independent accumulators a kernel needs to reach the FMA peak;
 # 3. measure the latency of every level of your memory hierarchy with a *pointer chase*;
 # 4. use **Little's law** with your own numbers: how many bytes must be in flight to reach your
-#    memory bandwidth at your memory latency.
+#    memory bandwidth at your memory latency;
+# 5. write a **register-blocked matrix multiply**, the structure inside BLAS: packed panels and
+#    a micro-kernel that keeps a block of results in registers.
 #
-# The one idea behind all four: **in flight = latency x throughput**. It explains why the FMA
+# The one idea behind all of them: **in flight = latency x throughput**. It explains why the FMA
 # loops of notebook 04 needed several independent values per element, why BLAS keeps a block
 # of results in registers, and why one core cannot use all of a server's memory bandwidth.
 #
@@ -608,8 +610,9 @@ assert _lat[-1] >= 4 * _lat[0], (
 # %% [markdown]
 # ### Your latency curve
 #
-# The cell below chases working sets from well inside your L1 cache to 4 times your last-level cache (as far as
-# the memory budget allows: building a cycle takes two arrays of its size), and marks the cache sizes your system reports. Expect steps: flat
+# The cell below chases working sets from well inside your L1 cache to 4 times your last-level
+# cache (as far as the memory budget allows: building a cycle takes two arrays of its size), and
+# marks the cache sizes your system reports. Expect steps: flat
 # while the working set fits a cache level, rising as it spills into the next one. Near the
 # top, part of the rise is not the memory at all: a random load into a large array also misses
 # the TLB (the cache of address translations), and the page-table walk adds its own latency.
@@ -726,6 +729,680 @@ check_close(my_bytes_in_flight, _want, rtol=1e-6, atol=0,
             what=f"my_bytes_in_flight ({dram_read_gbs:.2f} GB/s x "
                  f"{latency_curve[max(latency_curve)]:.2f} ns)")
 ### END HIDDEN TESTS
+
+# %% [markdown]
+# ## A register-blocked micro-kernel
+#
+# The blocked matmul of notebook 03 stalls far below the FMA peak, and the chains above say
+# why. Its inner loop is `out_row[j] += a_ip * b_row[j]`: every FMA loads an output value and
+# stores it back, so the loop is limited by loads and stores, and each output value waits for
+# the previous update of the same value. BLAS libraries (Goto's method, BLIS) instead keep a
+# small block of the output, `MR x NR` values, in **registers** for a whole panel of the inner
+# dimension, so the only memory traffic in the inner loop is one row of `NR` values of `B` and
+# `MR` values of `A` per step, and `MR x NR` FMAs happen per step.
+#
+# The structure, from the outside in:
+#
+# 1. **Pack** a `KC x NR` panel of `B` and a `KC x MR` panel of `A` into small contiguous
+#    arrays, in exactly the order the micro-kernel reads them, padded with zeros at the edges
+#    of the matrices (so the micro-kernel never needs an edge case in its inner loop).
+# 2. The **micro-kernel** runs over the `KC` steps of the panels, keeping its `MR` rows of `NR`
+#    accumulators in registers, and adds the finished block to `C` once at the end.
+# 3. The **macro loops** walk `C` in `MR x NR` blocks and the inner dimension in panels of `KC`.
+#
+# Here `MR = 6` rows of `NR = 16` values: 96 accumulators. In float32 that is 12 registers of
+# 256 bits (8 lanes), or 24 of 128 bits (4 lanes, Arm NEON), at least as many independent
+# chains as latency x pipes asks on common cores (8 for a 4-cycle FMA with 2 pipes, 16 with 4
+# pipes), and few enough to leave registers for the `A` and `B` values. In float64 the same
+# block needs twice as many registers; on a core with 16 vector registers it no longer fits,
+# and the compiler spills some to memory. That is why BLAS chooses `MR` and `NR` per data type
+# and per core.
+#
+# **Keeping a row in registers from numba.** An array created with `np.zeros` lives on the heap:
+# the compiler must assume other code can see it, so it stores and reloads the values at every
+# step, which is the slow loop of notebook 03 again. The helper `stack_row(NR, dtype)` below
+# gives an array in the function's own stack frame instead; no other code can see it, so after
+# unrolling the loop over `NR` the compiler keeps its values in registers. `NR` must be a
+# constant (the global `NR`), because the stack frame's size is fixed when the function is
+# compiled.
+
+# %%
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+MR, NR = 6, 16  # one block of C: MR rows of NR values, kept in registers
+KC = 256  # depth of one packed panel: a KC x NR panel of B is 16 KiB of float32
+
+
+@intrinsic
+def stack_row(typingctx, nitems, dtype):
+    """A 1-D C-contiguous array of ``nitems`` values of ``dtype`` in the caller's stack frame.
+
+    Use inside @njit functions only; ``nitems`` must be a compile-time constant (a global int
+    such as ``NR``). The values start undefined: write every element before reading it. The
+    array lives until the function returns (never return it or store it elsewhere).
+    """
+    if not isinstance(nitems, types.IntegerLiteral) or not isinstance(dtype, types.DType):
+        return None
+    count, element = nitems.literal_value, dtype.dtype
+    row_type = types.Array(element, 1, "C")
+
+    def codegen(context, builder, signature, args):
+        data = cgutils.alloca_once(builder, context.get_value_type(element), size=count)
+        row = context.make_array(row_type)(context, builder)
+        itemsize = context.get_abi_sizeof(context.get_value_type(element))
+        context.populate_array(row, data=data, shape=[context.get_constant(types.intp, count)],
+                               strides=[context.get_constant(types.intp, itemsize)],
+                               itemsize=context.get_constant(types.intp, itemsize), meminfo=None)
+        return row._getvalue()
+
+    return row_type(nitems, dtype), codegen
+
+
+# %% [markdown]
+# ## Exercise 7 · `pack_a` and `pack_b`
+#
+# Write the two packing functions (compiled with numba; they are called from the macro loops).
+#
+# * `pack_a(a, i0, p0, kc, a_panel)` fills the `(KC, MR)` array `a_panel` with
+#   `a_panel[p, i] = a[i0 + i, p0 + p]` for `p < kc` and `i < MR`, and `0` where `i0 + i` is
+#   past the last row of `a`. (Column `p` of `A` becomes row `p` of the panel: the micro-kernel
+#   reads the `MR` values of one step side by side.)
+# * `pack_b(b, p0, j0, kc, b_panel)` fills the `(KC, NR)` array `b_panel` with
+#   `b_panel[p, j] = b[p0 + p, j0 + j]` for `p < kc` and `j < NR`, and `0` where `j0 + j` is
+#   past the last column of `b`.
+#
+# Rows `kc` and beyond of a panel are not read and may hold anything.
+
+# %% nbgrader={"grade": false, "grade_id": "pack_panels", "locked": false, "schema_version": 3, "solution": true, "task": false}
+@njit(cache=False, boundscheck=False)
+def pack_a(a, i0, p0, kc, a_panel):
+    """Copy a[i0:i0+MR, p0:p0+kc] transposed into a_panel[:kc, :MR], zeros past a's last row.
+
+    a: (m, k) float array; a_panel: (KC, MR) array of a's dtype, written in place; kc <= KC.
+    Cost: kc * MR values read and written, no FLOPs.
+    """
+    ### BEGIN SOLUTION
+    m = a.shape[0]
+    for p in range(kc):
+        for i in range(MR):
+            a_panel[p, i] = a[i0 + i, p0 + p] if i0 + i < m else 0
+    ### END SOLUTION
+
+
+@njit(cache=False, boundscheck=False)
+def pack_b(b, p0, j0, kc, b_panel):
+    """Copy b[p0:p0+kc, j0:j0+NR] into b_panel[:kc, :NR], zeros past b's last column.
+
+    b: (k, n) float array; b_panel: (KC, NR) array of b's dtype, written in place; kc <= KC.
+    Cost: kc * NR values read and written, no FLOPs.
+    """
+    ### BEGIN SOLUTION
+    n = b.shape[1]
+    for p in range(kc):
+        for j in range(NR):
+            b_panel[p, j] = b[p0 + p, j0 + j] if j0 + j < n else 0
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_pack_panels", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""pack_a, pack_b: the panels hold the right values, zeros past the edges of the matrices."""
+from accel.grading import check_close
+
+
+def _check_packs(m, k, n, i0, p0, j0, kc, dtype, seed):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((k, n)).astype(dtype)
+    a_panel = np.full((KC, MR), np.nan, dtype)
+    b_panel = np.full((KC, NR), np.nan, dtype)
+    pack_a(a, i0, p0, kc, a_panel)
+    pack_b(b, p0, j0, kc, b_panel)
+    want_a = np.zeros((kc, MR), dtype)
+    rows = a[i0:i0 + MR, p0:p0 + kc]
+    want_a[:, :rows.shape[0]] = rows.T
+    want_b = np.zeros((kc, NR), dtype)
+    cols = b[p0:p0 + kc, j0:j0 + NR]
+    want_b[:, :cols.shape[1]] = cols
+    where = f"({m}x{k} @ {k}x{n} {np.dtype(dtype).name}, i0={i0}, p0={p0}, j0={j0}, kc={kc})"
+    check_close(a_panel[:kc], want_a, rtol=0, atol=0, what=f"pack_a {where}")
+    check_close(b_panel[:kc], want_b, rtol=0, atol=0, what=f"pack_b {where}")
+
+
+_check_packs(8, 5, 20, 6, 0, 16, 5, np.float64, 1)  # both panels run past an edge
+print("pack_a and pack_b: values and zero padding as expected")
+### BEGIN HIDDEN TESTS
+_check_packs(13, 300, 37, 12, 256, 32, 44, np.float32, 2)
+_check_packs(6, 9, 16, 0, 3, 0, 6, np.float32, 3)
+_check_packs(1, 1, 1, 0, 0, 0, 1, np.float64, 4)
+_check_packs(20, 7, 50, 6, 2, 16, 5, np.float64, 5)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Exercise 8 · `microkernel`
+#
+# Write `microkernel(a_panel, b_panel, kc, c, i0, j0)`: add the product of the first `kc` rows
+# of the two panels to the block of `c` at rows `i0 ...` and columns `j0 ...`:
+# `c[i0 + i, j0 + j] += sum over p < kc of a_panel[p, i] * b_panel[p, j]`, only where
+# `i0 + i` and `j0 + j` are inside `c` (at the edges the block is cut off).
+#
+# Keep the block in six named rows, `c0 = stack_row(NR, c.dtype)` to `c5`, each set to zero
+# first. Then, for each step `p`, read the six values `a_panel[p, 0]` to `a_panel[p, 5]` into
+# local variables and update all six rows in **one** loop over `j in range(NR)`:
+# `c0[j] += a0 * b_panel[p, j]`, and so on. One loop with six updates lets the compiler turn it
+# into a few vector FMAs per row, and each vector load of `b_panel`'s row serves all six rows.
+# At the end, add the rows to `c` (a loop over the rows and columns that are inside `c`).
+
+# %% nbgrader={"grade": false, "grade_id": "microkernel", "locked": false, "schema_version": 3, "solution": true, "task": false}
+@njit(cache=False, fastmath={"contract"}, boundscheck=False)
+def microkernel(a_panel, b_panel, kc, c, i0, j0):
+    """c[i0:i0+MR, j0:j0+NR] += a_panel[:kc].T @ b_panel[:kc], cut off at the edges of c.
+
+    a_panel: (KC, MR), b_panel: (KC, NR), c: (m, n), one float dtype; kc <= KC. The MR x NR
+    block of accumulators stays in registers (six stack rows). Cost: 2 * MR * NR * kc FLOPs;
+    per step p, MR + NR values read from the (L1-resident) panels; c read and written once.
+    """
+    ### BEGIN SOLUTION
+    c0 = stack_row(NR, c.dtype)
+    c1 = stack_row(NR, c.dtype)
+    c2 = stack_row(NR, c.dtype)
+    c3 = stack_row(NR, c.dtype)
+    c4 = stack_row(NR, c.dtype)
+    c5 = stack_row(NR, c.dtype)
+    for j in range(NR):
+        c0[j] = 0
+        c1[j] = 0
+        c2[j] = 0
+        c3[j] = 0
+        c4[j] = 0
+        c5[j] = 0
+    for p in range(kc):
+        a0, a1, a2 = a_panel[p, 0], a_panel[p, 1], a_panel[p, 2]
+        a3, a4, a5 = a_panel[p, 3], a_panel[p, 4], a_panel[p, 5]
+        for j in range(NR):
+            bj = b_panel[p, j]
+            c0[j] += a0 * bj
+            c1[j] += a1 * bj
+            c2[j] += a2 * bj
+            c3[j] += a3 * bj
+            c4[j] += a4 * bj
+            c5[j] += a5 * bj
+    rows, cols = min(MR, c.shape[0] - i0), min(NR, c.shape[1] - j0)
+    for j in range(cols):
+        c[i0, j0 + j] += c0[j]
+        if rows > 1:
+            c[i0 + 1, j0 + j] += c1[j]
+        if rows > 2:
+            c[i0 + 2, j0 + j] += c2[j]
+        if rows > 3:
+            c[i0 + 3, j0 + j] += c3[j]
+        if rows > 4:
+            c[i0 + 4, j0 + j] += c4[j]
+        if rows > 5:
+            c[i0 + 5, j0 + j] += c5[j]
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_microkernel_values", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""microkernel: adds the panels' product into c's block, cut off at c's edges."""
+
+
+def _check_microkernel(m, n, i0, j0, kc, dtype, seed):
+    rng = np.random.default_rng(seed)
+    a_panel = rng.standard_normal((KC, MR)).astype(dtype)
+    b_panel = rng.standard_normal((KC, NR)).astype(dtype)
+    c = rng.standard_normal((m, n)).astype(dtype)
+    want = c.astype(np.float64)
+    block = a_panel[:kc].astype(np.float64).T @ b_panel[:kc].astype(np.float64)
+    rows, cols = min(MR, m - i0), min(NR, n - j0)
+    want[i0:i0 + rows, j0:j0 + cols] += block[:rows, :cols]
+    microkernel(a_panel, b_panel, kc, c, i0, j0)
+    tol = 1e-4 if np.dtype(dtype) == np.float32 else 1e-10
+    check_close(c, want, rtol=tol, atol=tol * np.sqrt(kc),
+                what=f"microkernel on a {m}x{n} {np.dtype(dtype).name} c at ({i0}, {j0}), kc={kc}")
+
+
+_check_microkernel(6, 16, 0, 0, 5, np.float64, 11)  # one whole block, added to what c holds
+print("microkernel: one 6 x 16 block as expected")
+### BEGIN HIDDEN TESTS
+_check_microkernel(6, 16, 0, 0, KC, np.float32, 12)
+_check_microkernel(9, 21, 6, 16, 37, np.float64, 13)  # cut off: 3 rows, 5 columns
+_check_microkernel(20, 40, 12, 16, 1, np.float32, 14)  # a block inside a larger c
+_check_microkernel(1, 1, 0, 0, 7, np.float64, 15)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Exercise 9 · `register_blocked_matmul`
+#
+# Write the macro loops: `register_blocked_matmul(a, b)` returns `a @ b` as a new array of the
+# inputs' dtype, computed with your packing functions and micro-kernel. The order BLIS uses:
+#
+# ```
+# c = zeros (m, n)
+# for each panel p0 = 0, KC, 2 KC, ... of the inner dimension (kc = min(KC, k - p0) deep):
+#     pack every NR-wide column panel of B at p0 (one (KC, NR) panel per block of columns)
+#     for each block of MR rows, i0 = 0, MR, ...:
+#         pack A's (KC, MR) panel at (i0, p0)
+#         for each block of NR columns: microkernel(...) into c at (i0, j0)
+# ```
+#
+# The packed panels of `B` for one `p0` fit in the L2 cache of most cores at the sizes used
+# here; the `A` panel stays in L1 while the micro-kernel walks across them. Allocate the panels
+# once (for example `np.zeros((n_blocks, KC, NR), a.dtype)` for `B`), not inside the loops.
+
+# %% nbgrader={"grade": false, "grade_id": "register_blocked_matmul", "locked": false, "schema_version": 3, "solution": true, "task": false}
+@njit(cache=False, boundscheck=False)
+def register_blocked_matmul(a, b):
+    """a @ b with packed panels and an MR x NR register block (one thread).
+
+    a: (m, k), b: (k, n), C-contiguous, one float dtype (float32 or float64); returns a new
+    (m, n) array of that dtype. Cost: 2*m*k*n FLOPs; packing copies the k*n values of B and the
+    m*k values of A once each; c is read and written ceil(k / KC) times.
+    """
+    ### BEGIN SOLUTION
+    m, k = a.shape
+    n = b.shape[1]
+    c = np.zeros((m, n), a.dtype)
+    n_blocks = (n + NR - 1) // NR
+    b_panels = np.zeros((n_blocks, KC, NR), a.dtype)
+    a_panel = np.zeros((KC, MR), a.dtype)
+    for p0 in range(0, k, KC):
+        kc = min(KC, k - p0)
+        for jb in range(n_blocks):
+            pack_b(b, p0, jb * NR, kc, b_panels[jb])
+        for i0 in range(0, m, MR):
+            pack_a(a, i0, p0, kc, a_panel)
+            for jb in range(n_blocks):
+                microkernel(a_panel, b_panels[jb], kc, c, i0, jb * NR)
+    return c
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_register_blocked_matmul_values", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""register_blocked_matmul: a @ b on odd sizes, float32 and float64, in the inputs' dtype."""
+from accel.grading import check_dtype
+
+
+def _check_blocked(m, k, n, dtype, seed):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((k, n)).astype(dtype)
+    got = register_blocked_matmul(a, b)
+    what = f"register_blocked_matmul({m}x{k} @ {k}x{n}, {np.dtype(dtype).name})"
+    check_dtype(got, np.dtype(dtype), what=what)
+    tol = 1e-4 if np.dtype(dtype) == np.float32 else 1e-10
+    check_close(got, a.astype(np.float64) @ b.astype(np.float64), rtol=tol,
+                atol=tol * np.sqrt(k), what=what)
+
+
+_check_blocked(7, 5, 9, np.float64, 21)
+print("register_blocked_matmul: 7x5 @ 5x9 as expected")
+### BEGIN HIDDEN TESTS
+_check_blocked(67, 300, 45, np.float32, 22)  # more than one panel of KC
+_check_blocked(13, 257, 33, np.float64, 23)
+_check_blocked(1, 1, 1, np.float32, 24)
+_check_blocked(96, 512, 48, np.float64, 25)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_register_blocked_matmul_speed", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""register_blocked_matmul: faster than the grader's compiled i, p, j loop (measured here)."""
+### BEGIN HIDDEN TESTS
+from accel.grading import require_speedup, speed_ratio
+from accel_instructor.reference.microkernels import baseline_loop_matmul
+
+
+def _square_float32(seed):
+    rng = np.random.default_rng(5100 + seed)
+    return (rng.standard_normal((384, 384)).astype(np.float32),
+            rng.standard_normal((384, 384)).astype(np.float32))
+
+
+# The grader's loop is vectorized along j but loads and stores its output at every FMA.
+# Register blocking gains only about 2.2-2.5x over it at 384-1024 on Zen 4 (one thread), so no
+# threshold can sit 3x from both sides. Measured in one process, three alternating trials, 2
+# vCPUs shared: the reference 2.1-2.7x, an unblocked i, p, j loop 1.0-1.2x, the micro-kernel
+# with np.zeros rows (stored and reloaded at every step) 0.2x. A busy neighbour on the same
+# core slows this FMA-bound kernel more than the load/store-bound loop (the reference once read
+# 0.8x with 5 short rounds), so the rounds are longer and more, and the threshold favours
+# correct kernels.
+with quiet():
+    _ratio = speed_ratio(register_blocked_matmul, baseline_loop_matmul, _square_float32,
+                         repeats=9, min_time=0.03)
+print(f"register_blocked_matmul vs the grader's i, p, j loop (384x384 float32): {_ratio}")
+require_speedup(_ratio, 1.3, "register_blocked_matmul vs the grader's compiled i, p, j loop "
+                             "(384x384 float32, one thread)")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Your micro-kernel against BLAS
+#
+# The cell below times your kernel and `np.matmul` (BLAS), both on one thread, at N = 512 in
+# float32 and float64. Compare with your blocked matmul of notebook 03 (its rate is in that
+# notebook) and with the FMA rates you measured above.
+
+# %%
+matmul_rates = {}
+with skip_unfinished():
+    n_mm = 256 if GRADING else 512
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        a_mm = rng.standard_normal((n_mm, n_mm)).astype(dtype)
+        b_mm = rng.standard_normal((n_mm, n_mm)).astype(dtype)
+        for name, fn in (("register-blocked (yours)", register_blocked_matmul),
+                         ("BLAS np.matmul", np.matmul)):
+            seconds = benchmark(fn, a_mm, b_mm, repeat=3 if GRADING else 7, threads=1).best
+            matmul_rates[name, np.dtype(dtype).name] = gflops(2 * n_mm ** 3, seconds)
+    for (name, dtype_name), rate in matmul_rates.items():
+        blas = matmul_rates["BLAS np.matmul", dtype_name]
+        print(f"{dtype_name} {name:26s} {rate:7.1f} GFLOP/s ({100 * rate / blas:5.1f}% of BLAS)")
+
+# %% [markdown]
+# On the machine this course was tested on (AMD Zen 4), the register-blocked kernel reached
+# 70-90% of one-thread BLAS in float32 and about twice a compiled `i, p, j` loop; your
+# numbers above are the ones that count. What BLAS still does better: the BLIS **five loops**
+# also block for the L2 and L3 caches (blocks of `A` sized for L2, panels of `B` for L3) and
+# run the macro loops on several threads; the micro-kernel is written in assembly (or
+# intrinsics) for each core, with `MR x NR` chosen for its registers and FMA latency,
+# **prefetch** instructions that fetch the next panels early, and packing overlapped with
+# computing. In float64 the
+# 6 x 16 block needs 24 registers of 256 bits; on a core with 16 such registers it spills,
+# which the float64 line above may show.
+
+# %% [markdown]
+# ## A cache-aware roofline
+#
+# The roofline of notebook 04 has one memory roof: DRAM. A kernel whose data fits in a cache
+# sees a higher one: the bandwidth of that cache. The *cache-aware* roofline draws one memory
+# roof per level, each with the bandwidth measured at a working set that fits that level, and
+# places every kernel under the roof of the smallest level that holds its working set.
+#
+# Reading memory needs the same care as the FMA chains: a sum with one accumulator is a chain
+# of dependent adds and measures the add latency, not the cache. The kernel below keeps 8 rows
+# of `NR` float32 partial sums (8 or more vector registers, the count your chains table
+# suggested). Bytes are counted as in notebook 04: what the kernel reads (it writes nothing, so
+# there is no write-allocate to count). The compute roof is an FMA loop with 8 rows of `NR`
+# float32 accumulators: the float32 vector peak of one core.
+
+# %%
+READ_ROWS = 8 * NR  # values summed per step: 8 rows of NR accumulators
+
+
+@njit(cache=False, fastmath={"contract"}, boundscheck=False)
+def read_sum(x, passes=1):
+    """passes x the sum of x (1-D float32, length a multiple of 8 * NR), 8 x NR partial sums.
+
+    Several passes in one call keep a small (L1) array from measuring the call overhead.
+    Cost: passes * x.size FLOPs (one add per value), passes * x.nbytes bytes read, no writes.
+    """
+    r0 = stack_row(NR, x.dtype)
+    r1 = stack_row(NR, x.dtype)
+    r2 = stack_row(NR, x.dtype)
+    r3 = stack_row(NR, x.dtype)
+    r4 = stack_row(NR, x.dtype)
+    r5 = stack_row(NR, x.dtype)
+    r6 = stack_row(NR, x.dtype)
+    r7 = stack_row(NR, x.dtype)
+    for j in range(NR):
+        r0[j] = r1[j] = r2[j] = r3[j] = r4[j] = r5[j] = r6[j] = r7[j] = 0
+    blocks = x.reshape(x.size // READ_ROWS, 8, NR)  # plain indices: no offset arithmetic
+    for step in range(passes * blocks.shape[0]):
+        i = step % blocks.shape[0]
+        for j in range(NR):
+            r0[j] += blocks[i, 0, j]
+            r1[j] += blocks[i, 1, j]
+            r2[j] += blocks[i, 2, j]
+            r3[j] += blocks[i, 3, j]
+            r4[j] += blocks[i, 4, j]
+            r5[j] += blocks[i, 5, j]
+            r6[j] += blocks[i, 6, j]
+            r7[j] += blocks[i, 7, j]
+    total = 0.0
+    for j in range(NR):
+        total += r0[j] + r1[j] + r2[j] + r3[j] + r4[j] + r5[j] + r6[j] + r7[j]
+    return total
+
+
+@njit(cache=False, fastmath={"contract"}, boundscheck=False)
+def fma_peak_loop(x, steps):
+    """steps x 8 x NR float32 FMAs (x = x * 0.999 + 0.001) on 8 rows of NR accumulators.
+
+    x: 1-D float32 array of NR start values. Cost: 16 * NR * steps FLOPs, no memory traffic.
+    """
+    r0 = stack_row(NR, x.dtype)
+    r1 = stack_row(NR, x.dtype)
+    r2 = stack_row(NR, x.dtype)
+    r3 = stack_row(NR, x.dtype)
+    r4 = stack_row(NR, x.dtype)
+    r5 = stack_row(NR, x.dtype)
+    r6 = stack_row(NR, x.dtype)
+    r7 = stack_row(NR, x.dtype)
+    for j in range(NR):
+        r0[j] = r1[j] = r2[j] = r3[j] = r4[j] = r5[j] = r6[j] = r7[j] = x[j]
+    a, b = np.float32(0.999), np.float32(0.001)
+    for _ in range(steps):
+        for j in range(NR):
+            r0[j] = r0[j] * a + b
+            r1[j] = r1[j] * a + b
+            r2[j] = r2[j] * a + b
+            r3[j] = r3[j] * a + b
+            r4[j] = r4[j] * a + b
+            r5[j] = r5[j] * a + b
+            r6[j] = r6[j] * a + b
+            r7[j] = r7[j] * a + b
+    total = 0.0
+    for j in range(NR):
+        total += r0[j] + r1[j] + r2[j] + r3[j] + r4[j] + r5[j] + r6[j] + r7[j]
+    return total
+
+
+def level_of(working_set_bytes: int, caches: list) -> str:
+    """The smallest cache level ("L1", "L2", ...) that holds working_set_bytes, else "DRAM"."""
+    for cache in caches:
+        if working_set_bytes <= cache["bytes"]:
+            return f"L{cache['level']}"
+    return "DRAM"
+
+
+peak_steps = 200_000 if GRADING else 2_000_000
+peak_f32_gflops = gflops(16 * NR * peak_steps, benchmark(
+    fma_peak_loop, np.ones(NR, np.float32), peak_steps, repeat=5, threads=1).best)
+print(f"compute roof (float32 FMAs, 8 x {NR} accumulators, one thread): "
+      f"{peak_f32_gflops:.1f} GFLOP/s")
+
+caches = cache_hierarchy()
+read_sizes = {f"L{c['level']}": c["bytes"] // 2 for c in caches}  # half a level: it stays there
+# beyond the caches, within the memory budget, and at most 512 MiB (64 MiB while grading)
+dram_bytes = min(array_bytes_beyond_caches(arrays=1), (64 if GRADING else 512) * MiB)
+read_sizes = {level: min(size, dram_bytes) for level, size in read_sizes.items()}
+read_sizes["DRAM"] = dram_bytes
+level_roofs = {}
+for level, size in read_sizes.items():
+    x = np.ones(max(READ_ROWS, size // 4 // READ_ROWS * READ_ROWS), np.float32)
+    passes = max(1, (16 * MiB) // x.nbytes)  # at least 16 MiB read per call
+    seconds = benchmark(read_sum, x, passes, repeat=5 if GRADING else 9, threads=1,
+                        min_time=0).best
+    level_roofs[level] = gbs(passes * x.nbytes, seconds)
+    print(f"{level:4s} read at {x.nbytes / KiB:10,.0f} KiB: {level_roofs[level]:6.1f} GB/s")
+    del x
+
+# %% [markdown]
+# Where your kernels sit: the read sum at the DRAM working set (1 FLOP per 4 bytes), and your
+# register-blocked matmul at sizes whose working set (three `N x N` float32 matrices, `12 N^2`
+# bytes) falls in different levels. Its intensity follows notebook 04's byte rule: read `a` and
+# `b` once, write `c` once with its write-allocate read, `16 N^2` bytes for `2 N^3` FLOPs.
+
+# %%
+placed_kernels = {}
+with skip_unfinished():
+    for n_mm in (32, 128, 512):
+        a_mm = np.ones((n_mm, n_mm), np.float32)
+        seconds = benchmark(register_blocked_matmul, a_mm, a_mm, repeat=3, threads=1).best
+        level = level_of(12 * n_mm ** 2, caches)
+        placed_kernels[f"matmul N={n_mm} ({level})"] = (2 * n_mm ** 3 / (16 * n_mm ** 2),
+                                                       gflops(2 * n_mm ** 3, seconds))
+x = np.ones(read_sizes["DRAM"] // 4 // READ_ROWS * READ_ROWS, np.float32)
+read_seconds = benchmark(read_sum, x, repeat=3, min_time=0, threads=1).best
+placed_kernels["read sum (DRAM)"] = (0.25, gflops(x.size, read_seconds))
+del x
+for name, (ai, rate) in placed_kernels.items():
+    print(f"{name:24s} {ai:8.2f} FLOP/byte {rate:7.1f} GFLOP/s")
+
+# %% [markdown]
+# ## Exercise 10 · `plot_cache_roofline`
+#
+# Write `plot_cache_roofline(peak_gflops, level_roofs, kernels)` returning a matplotlib `Figure`
+# with one `Axes`. `level_roofs` maps a level name (`"L1"`, `"L2"`, ..., `"DRAM"`) to its
+# bandwidth in GB/s; `kernels` maps a name to `(arithmetic_intensity, measured_gflops)`. As in
+# notebook 04, the grader reads the figure:
+#
+# * **Axes:** both logarithmic; the x label contains `FLOP/byte`, the y label `GFLOP/s`.
+# * **One memory roof per level** with `ax.plot`: the line `y = bandwidth * x` from `x_lo` up
+#   to that level's ridge `(peak / bandwidth, peak)`, with the level's name on the plot (a
+#   legend entry or an annotation). Choose `x_lo` at or below the smallest kernel intensity and
+#   the smallest ridge (a factor of 4 below leaves room).
+# * **The compute roof:** `y = peak` from the smallest ridge to `x_hi`, at or above the largest
+#   kernel intensity and ridge.
+# * **One marker per kernel** at exactly `(arithmetic_intensity, measured_gflops)`, with its
+#   name on the plot.
+#
+# Do not call `plt.show()` inside the function; return the figure.
+
+# %% nbgrader={"grade": false, "grade_id": "plot_cache_roofline", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def plot_cache_roofline(peak_gflops: float, level_roofs: dict, kernels: dict):
+    """Cache-aware roofline on log-log axes: one memory roof per level (slope = its bandwidth,
+    up to its ridge), the compute roof (flat at peak), one labelled point per kernel.
+
+    level_roofs: {level name: GB/s}; kernels: {name: (FLOP/byte, GFLOP/s)}. Returns the Figure.
+    """
+    ### BEGIN SOLUTION
+    ridges = {level: peak_gflops / bw for level, bw in level_roofs.items()}
+    ais = [ai for ai, _ in kernels.values()]
+    x_lo = min([*ridges.values(), *ais]) / 4
+    x_hi = max([*ridges.values(), *ais]) * 4
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for level, bw in level_roofs.items():
+        ax.plot([x_lo, ridges[level]], [bw * x_lo, peak_gflops], linewidth=1.5,
+                label=f"{level} {bw:.0f} GB/s")
+    ax.plot([min(ridges.values()), x_hi], [peak_gflops, peak_gflops], color="black", linewidth=2,
+            label=f"compute {peak_gflops:.0f} GFLOP/s")
+    for index, (name, (ai, rate)) in enumerate(kernels.items()):
+        ax.plot([ai], [rate], marker="o", linestyle="none", color="black")
+        ax.annotate(name, (ai, rate), textcoords="offset points",
+                    xytext=(5, -12 if index % 2 == 0 else 6), fontsize=8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set(xlabel="arithmetic intensity (FLOP/byte)", ylabel="performance (GFLOP/s)",
+           title="Cache-aware roofline (one thread, float32)")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(True, which="both", alpha=0.3)
+    return fig
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_plot_cache_roofline_roofs", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+"""plot_cache_roofline: a memory roof per level up to its ridge, the compute roof, level names."""
+from matplotlib.figure import Figure
+
+from accel.grading.roofline import axes_texts, drawn_lines
+
+
+def _cache_roof_problems(fig, peak, roofs, kernels):
+    """What is missing from the roofs drawn in fig (an empty list when they are right)."""
+    if not isinstance(fig, Figure):
+        return [f"expected a matplotlib Figure, got {type(fig).__name__}"]
+    ax = fig.axes[0]
+    problems = []
+    if ax.get_xscale() != "log" or ax.get_yscale() != "log":
+        problems.append("both axes should be logarithmic")
+    if "flop/byte" not in ax.get_xlabel().lower() or "gflop/s" not in ax.get_ylabel().lower():
+        problems.append("the x label should mention FLOP/byte and the y label GFLOP/s")
+    ais = [ai for ai, _ in kernels.values()]
+    ridges = {level: peak / bw for level, bw in roofs.items()}
+    need_lo, need_hi = min([*ridges.values(), *ais]), max([*ridges.values(), *ais])
+    segments = [verts[i:i + 2] for verts in drawn_lines(ax) for i in range(len(verts) - 1)]
+    for level, bw in roofs.items():
+        xs = [x for seg in segments if seg[0, 0] != seg[1, 0] and np.all(seg[:, 0] > 0)
+              and np.allclose(seg[:, 1], bw * seg[:, 0], rtol=1e-3)
+              and np.all(seg[:, 0] <= ridges[level] * 1.001) for x in seg[:, 0]]
+        if not xs or min(xs) > need_lo * 1.001 or max(xs) < ridges[level] * 0.999:
+            problems.append(f"the {level} roof y = {bw:.4g} * x should run from x <= "
+                            f"{need_lo:.4g} up to its ridge at x = {ridges[level]:.4g}")
+        if not any(level in text for text in axes_texts(ax)):
+            problems.append(f"the name {level!r} appears in no legend entry or annotation")
+    flat = [x for seg in segments if np.allclose(seg[:, 1], peak, rtol=1e-3) for x in seg[:, 0]]
+    if not flat or min(flat) > min(ridges.values()) * 1.001 or max(flat) < need_hi * 0.999:
+        problems.append(f"the compute roof y = {peak:.4g} should run from the smallest ridge "
+                        f"x = {min(ridges.values()):.4g} to x >= {need_hi:.4g}")
+    return problems
+
+
+_demo_roofs = {"L1": 200.0, "L2": 80.0, "DRAM": 20.0}
+_demo_kernels = {"stream": (0.25, 4.0), "matmul": (40.0, 60.0)}
+fig = plot_cache_roofline(100.0, dict(_demo_roofs), dict(_demo_kernels))
+problems = _cache_roof_problems(fig, 100.0, _demo_roofs, _demo_kernels)
+plt.close(fig)
+assert not problems, ("plot_cache_roofline (peak 100; L1 200, L2 80, DRAM 20 GB/s): "
+                     + "; ".join(problems))
+print("plot_cache_roofline: roofs as expected")
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(5405)
+for _case in range(3):
+    _peak = float(_rng.uniform(20, 3000))
+    _levels = ["L1", "L2", "L3", "DRAM"][:int(_rng.integers(2, 5))]
+    _bws = sorted(_rng.uniform(3, 800, len(_levels)), reverse=True)
+    _roofs = {name: float(bw) for name, bw in zip(_levels, _bws)}
+    _kernels = {f"kernel {_i}": (float(10 ** _rng.uniform(-2.5, 3)), float(_rng.uniform(0.1, 10)))
+                for _i in range(int(_rng.integers(1, 6)))}
+    _fig = plot_cache_roofline(_peak, dict(_roofs), dict(_kernels))
+    _problems = _cache_roof_problems(_fig, _peak, _roofs, _kernels)
+    plt.close(_fig)
+    assert not _problems, f"plot_cache_roofline (peak {_peak:.4g}, roofs {_roofs}): " + "; ".join(_problems)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_plot_cache_roofline_points", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""plot_cache_roofline: exactly one marker per kernel at (intensity, GFLOP/s), each named."""
+from accel.grading.roofline import marker_points
+
+
+def _cache_point_problems(fig, kernels):
+    ax = fig.axes[0]
+    points, texts = marker_points(ax), axes_texts(ax)
+    problems = []
+    for name, (ai, rate) in kernels.items():
+        hits = int(np.sum(np.isclose(points[:, 0], ai, rtol=1e-6)
+                          & np.isclose(points[:, 1], rate, rtol=1e-6))) if len(points) else 0
+        if hits != 1:
+            problems.append(f"{name!r}: expected one marker at ({ai:.4g}, {rate:.4g}), found {hits}")
+        if not any(name in text for text in texts):
+            problems.append(f"{name!r}: the name appears in no annotation, text or legend entry")
+    return problems
+
+
+fig = plot_cache_roofline(100.0, dict(_demo_roofs), dict(_demo_kernels))
+problems = _cache_point_problems(fig, _demo_kernels)
+plt.close(fig)
+assert not problems, "plot_cache_roofline: " + "; ".join(problems)
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(5406)
+for _case in range(3):
+    _roofs = {"L1": float(_rng.uniform(100, 800)), "DRAM": float(_rng.uniform(3, 60))}
+    _kernels = {f"k{_i}-{int(_rng.integers(1000))}": (float(10 ** _rng.uniform(-2, 3)),
+                                                       float(_rng.uniform(0.1, 50)))
+                for _i in range(int(_rng.integers(1, 7)))}
+    _fig = plot_cache_roofline(float(_rng.uniform(50, 500)), dict(_roofs), dict(_kernels))
+    _problems = _cache_point_problems(_fig, _kernels)
+    plt.close(_fig)
+    assert not _problems, "plot_cache_roofline: " + "; ".join(_problems)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Your cache-aware roofline
+
+# %%
+with skip_unfinished():
+    fig = plot_cache_roofline(peak_f32_gflops, level_roofs, placed_kernels)
+    plt.show()
 
 # %% [markdown]
 # ## Check your understanding
