@@ -772,7 +772,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 MR, NR = 6, 16  # one block of C: MR rows of NR values, kept in registers
-KC = 256  # depth of one packed panel: a KC x NR panel of B is 16 KiB of float32
+KC = 256  # depth of one packed panel: a KC x NR float32 panel of B (KC * NR * 4 bytes) sits in L1
 
 
 @intrinsic
