@@ -996,26 +996,10 @@ for _case in range(3):
 
 # %% nbgrader={"grade": true, "grade_id": "test_plot_roofline_points", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """plot_roofline: exactly one marker per kernel at (intensity, GFLOP/s), each labelled by name."""
-from accel.grading.roofline import axes_texts, marker_points
-
-
-def _point_problems(fig, kernels):
-    """Kernels without exactly one marker at their coordinates, or without their name shown."""
-    ax = fig.axes[0]
-    points, texts = marker_points(ax), axes_texts(ax)
-    problems = []
-    for name, (ai, rate) in kernels.items():
-        hits = int(np.sum(np.isclose(points[:, 0], ai, rtol=1e-6)
-                          & np.isclose(points[:, 1], rate, rtol=1e-6))) if len(points) else 0
-        if hits != 1:
-            problems.append(f"{name!r}: expected one marker at ({ai:.4g}, {rate:.4g}), found {hits}")
-        if not any(name in text for text in texts):
-            problems.append(f"{name!r}: the name appears in no annotation, text or legend entry")
-    return problems
-
+from accel.grading.roofline import point_problems
 
 fig = plot_roofline(100.0, 20.0, dict(demo_kernels))
-problems = _point_problems(fig, demo_kernels)
+problems = point_problems(fig, demo_kernels)
 plt.close(fig)
 assert not problems, "plot_roofline: " + "; ".join(problems)
 ### BEGIN HIDDEN TESTS
@@ -1027,7 +1011,7 @@ for _case in range(3):
         _ai = float(10 ** _rng.uniform(-2.5, 3))
         _kernels[f"k{_i}-{int(_rng.integers(1000))}"] = (_ai, float(min(_peak, _ai * _bw) * _rng.uniform(0.02, 0.95)))
     _fig = plot_roofline(_peak, _bw, dict(_kernels))
-    _problems = _point_problems(_fig, _kernels)
+    _problems = point_problems(_fig, _kernels)
     plt.close(_fig)
     assert not _problems, "plot_roofline: " + "; ".join(_problems)
 ### END HIDDEN TESTS

@@ -1362,25 +1362,10 @@ for _case in range(3):
 
 # %% nbgrader={"grade": true, "grade_id": "test_plot_cache_roofline_points", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """plot_cache_roofline: exactly one marker per kernel at (intensity, GFLOP/s), each named."""
-from accel.grading.roofline import marker_points
-
-
-def _cache_point_problems(fig, kernels):
-    ax = fig.axes[0]
-    points, texts = marker_points(ax), axes_texts(ax)
-    problems = []
-    for name, (ai, rate) in kernels.items():
-        hits = int(np.sum(np.isclose(points[:, 0], ai, rtol=1e-6)
-                          & np.isclose(points[:, 1], rate, rtol=1e-6))) if len(points) else 0
-        if hits != 1:
-            problems.append(f"{name!r}: expected one marker at ({ai:.4g}, {rate:.4g}), found {hits}")
-        if not any(name in text for text in texts):
-            problems.append(f"{name!r}: the name appears in no annotation, text or legend entry")
-    return problems
-
+from accel.grading.roofline import point_problems
 
 fig = plot_cache_roofline(100.0, dict(_demo_roofs), dict(_demo_kernels))
-problems = _cache_point_problems(fig, _demo_kernels)
+problems = point_problems(fig, _demo_kernels)
 plt.close(fig)
 assert not problems, "plot_cache_roofline: " + "; ".join(problems)
 ### BEGIN HIDDEN TESTS
@@ -1391,7 +1376,7 @@ for _case in range(3):
                                                        float(_rng.uniform(0.1, 50)))
                 for _i in range(int(_rng.integers(1, 7)))}
     _fig = plot_cache_roofline(float(_rng.uniform(50, 500)), dict(_roofs), dict(_kernels))
-    _problems = _cache_point_problems(_fig, _kernels)
+    _problems = point_problems(_fig, _kernels)
     plt.close(_fig)
     assert not _problems, "plot_cache_roofline: " + "; ".join(_problems)
 ### END HIDDEN TESTS

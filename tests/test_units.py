@@ -194,3 +194,26 @@ def test_kernels_from_skips_answers_that_break_the_rules_but_not_course_cells(tm
     assert found["double"](3) == 6  # SCALE came from the set-up cell that mentions __name__
     assert "leak" not in found
     assert any("was skipped: it breaks the course's code rules" in n for n in notes), notes
+
+
+def test_point_problems_wants_one_named_marker_per_kernel():
+    """The roofline figure check of notebooks 04 and 05: one marker at each kernel's point, and
+    its name shown; a missing, doubled or unnamed point is a problem."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from accel.grading.roofline import point_problems
+
+    kernels = {"add": (0.0625, 2.5), "matmul": (32.0, 90.0)}
+    fig, ax = plt.subplots()
+    for name, (ai, rate) in kernels.items():
+        ax.loglog([ai], [rate], "o", label=name)
+    ax.legend()
+    assert point_problems(fig, kernels) == []
+    ax.loglog([32.0], [90.0], "s")  # the same point twice
+    assert point_problems(fig, {**kernels, "gelu": (0.75, 9.0)}) == [
+        "'matmul': expected one marker at (32, 90), found 2",
+        "'gelu': expected one marker at (0.75, 9), found 0",
+        "'gelu': the name appears in no annotation, text or legend entry"]
+    plt.close(fig)

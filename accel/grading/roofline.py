@@ -63,6 +63,23 @@ def axes_texts(ax) -> list[str]:
     return texts
 
 
+def point_problems(fig, kernels: dict) -> list[str]:
+    """What is wrong with a roofline figure's kernel points: each of ``kernels`` ({name:
+    (FLOP/byte, GFLOP/s)}) needs exactly one marker at its coordinates on the first Axes and its
+    name in an annotation, text or legend entry. Returns one sentence per problem ([] when none)."""
+    ax = fig.axes[0]
+    points, texts = marker_points(ax), axes_texts(ax)
+    problems = []
+    for name, (ai, rate) in kernels.items():
+        hits = int(np.sum(np.isclose(points[:, 0], ai, rtol=1e-6)
+                          & np.isclose(points[:, 1], rate, rtol=1e-6))) if len(points) else 0
+        if hits != 1:
+            problems.append(f"{name!r}: expected one marker at ({ai:.4g}, {rate:.4g}), found {hits}")
+        if not any(name in text for text in texts):
+            problems.append(f"{name!r}: the name appears in no annotation, text or legend entry")
+    return problems
+
+
 # ---------------------------------------------------------------------------------------------
 # Checking a measurement's byte or FLOP count without timing anything
 
