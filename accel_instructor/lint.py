@@ -104,6 +104,10 @@ def lint_notebook(nb, name: str) -> list[str]:
                 problems.append(f"{where} ({grade_id}): open the test cell with a docstring saying what it checks")
             if not _runs_code(cell.source):
                 problems.append(f"{where} ({grade_id}): the test cell only defines things; it must run its assertions")
+            elif not _runs_code(_without_hidden_tests(cell.source)):
+                problems.append(f"{where} ({grade_id}): as released (hidden tests removed) the test cell is "
+                                f"only its docstring, which Jupyter shows and nbgrader's Validate counts as a "
+                                f"pass in the untouched notebook; add a visible check before the hidden tests")
             for version, text in (("", cell.source), (" (as released, hidden tests removed)",
                                                       _without_hidden_tests(cell.source))):
                 if _ends_with_a_shown_value(text):

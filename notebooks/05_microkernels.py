@@ -199,6 +199,7 @@ for _k, _steps in [(1, 777), (5, 12345), (11, 4096)]:
 
 # %% nbgrader={"grade": true, "grade_id": "test_chain_gflops_measures", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """chain_gflops: 8 independent chains run at least 2.5x the rate of one (measured here)."""
+assert chain_gflops(1, 1_000) > 0, "chain_gflops(1, steps) should return a rate in GFLOP/s, above 0"
 ### BEGIN HIDDEN TESTS
 # Every CPU with FMA has a latency of 3 cycles or more and one pipe or more; so 8 chains
 # reach min(8, latency x pipes) >= 3 times the rate of one chain. Measured on Zen 4 with the
@@ -325,6 +326,7 @@ with skip_unfinished():
 
 # %% nbgrader={"grade": true, "grade_id": "test_chains_match_your_measurement", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """my_chains: Little's law applied to your own chain_table, which shows a latency-bound start."""
+assert my_chains >= 1, f"my_chains should be a whole number of chains, at least 1; got {my_chains!r}"
 ### BEGIN HIDDEN TESTS
 assert set(CHAIN_COUNTS) <= set(chain_table), (
     f"chain_table should hold a rate for every k in {CHAIN_COUNTS}; it has {sorted(chain_table)}")
@@ -588,6 +590,7 @@ for _size, _steps in [(24 * KiB, 777), (1 * MiB, 50_000)]:
 # %% nbgrader={"grade": true, "grade_id": "test_chase_latency_curve", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """chase_latency_ns: latency rises with the working set (within noise) and a chase beyond the
 caches is at least 4x slower than one in L1 (an array-order walk is not)."""
+assert chase_latency_ns(16 * KiB, steps=10_000) > 0, "chase_latency_ns should return ns per load, above 0"
 ### BEGIN HIDDEN TESTS
 # 16 KiB fits every L1; 64 MiB is beyond the L2 of every CPU and beyond the L3 of most. Random
 # loads from L3 or memory take 10-100x an L1 hit (measured on Zen 4: 1.1 ns vs about 100 ns);
@@ -723,6 +726,7 @@ with skip_unfinished():
 
 # %% nbgrader={"grade": true, "grade_id": "test_bytes_in_flight_your_numbers", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """my_bytes_in_flight: your read bandwidth x your memory latency, in bytes."""
+assert my_bytes_in_flight > 0, f"my_bytes_in_flight should be a number of bytes, above 0; got {my_bytes_in_flight!r}"
 ### BEGIN HIDDEN TESTS
 _want = dram_read_gbs * latency_curve[max(latency_curve)]
 check_close(my_bytes_in_flight, _want, rtol=1e-6, atol=0,
@@ -1047,6 +1051,8 @@ _check_blocked(96, 512, 48, np.float64, 25)
 
 # %% nbgrader={"grade": true, "grade_id": "test_register_blocked_matmul_speed", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """register_blocked_matmul: faster than the grader's compiled i, p, j loop (measured here)."""
+assert register_blocked_matmul(np.ones((2, 3), np.float32), np.ones((3, 2), np.float32)).shape == (2, 2), (
+    "register_blocked_matmul(a, b) should return the (m, n) product")
 ### BEGIN HIDDEN TESTS
 from accel.grading import require_speedup, speed_ratio
 from accel_instructor.reference.microkernels import baseline_loop_matmul

@@ -36,6 +36,9 @@ def _cell(source, **meta):
             'ok = 1\nok == 1', grade=True, grade_id="test_bare_visible", points=1, locked=True,
             solution=False)],
      "partial credit"),
+    ([_cell('"""x."""\n### BEGIN HIDDEN TESTS\nassert f() == 2\n### END HIDDEN TESTS', grade=True,
+            grade_id="test_all_hidden", points=1, locked=True, solution=False)],
+     "only its docstring"),
 ])
 def test_lint_catches_each_defect(cells, complaint):
     nb = nbformat.v4.new_notebook(cells=cells)
