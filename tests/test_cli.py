@@ -49,7 +49,8 @@ def test_build_release_and_quick_check(small_course):
     assert "built    source/acceleration/01_vectorization.ipynb" in accel("build", cwd=small_course.root).stdout
     assert "released release/acceleration/01_vectorization.ipynb" in accel("release", cwd=small_course.root).stdout
     out = accel("check", "--quick", cwd=small_course.root).stdout
-    assert out.count("ok  ") == 3
+    assert out.count("ok  ") == 4, out  # headers, release leaks, answers in the text, drift
+    assert "no answer's value in the released text" in out
 
 
 def test_check_reports_drift_and_fails(small_course):

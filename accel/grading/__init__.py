@@ -230,8 +230,11 @@ def speed_ratio(candidate, baseline, make_args, *, repeats: int = 5, warmup: int
     mismatch = ""
     with pinned_threads(threads), steady_heap(), quiet():
         for i in range(warmup):  # untimed: a whole round, so the heap reaches its steady size
-            _, b_seconds, _ = _timed_round(candidate, baseline, make_args, seeds, clock, 0.0, i)
-            window = max(window, b_seconds)
+            _timed_round(candidate, baseline, make_args, seeds, clock, 0.0, i)
+        # The window is one *warm* baseline call: the warm-up's first call may compile or fault
+        # (a 0.3 s window made a 5 ms kernel's check run 17 s: fresh inputs for every call).
+        _, b_seconds, _ = _timed_round(candidate, baseline, make_args, seeds, clock, 0.0, warmup)
+        window = max(window, b_seconds)
         for i in range(repeats):
             c_seconds, b_seconds, problem = _timed_round(candidate, baseline, make_args, seeds,
                                                          clock, window, i)
