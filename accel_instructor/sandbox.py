@@ -42,6 +42,7 @@ own copy of the notebook (:class:`ReplayExecution`, used by ``nbgrader autograde
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import resource
@@ -63,6 +64,7 @@ WORK = "/sandbox/work"
 SUBMISSION = "/sandbox/submission"
 MAX_RESULT_BYTES = 64 << 20
 NOT_RUN = "GraderCellNotRun"
+_SANDBOX_NUMBER = itertools.count()  # names each sandbox's control groups apart
 
 
 class SandboxError(RuntimeError):
@@ -513,7 +515,8 @@ def _one_sandbox(notebooks: dict, submission: Path, bwrap: str, slot: int, cores
     request = json.dumps({"notebooks": [{"name": name, "notebook": nbformat.writes(nb)} for name, nb in notebooks.items()],
                           "cell_timeout": cell_timeout,
                           "output_bytes_per_cell": limits.output_bytes_per_cell}).encode()
-    cgroup = Cgroup.create(f"accel-sandbox-{os.getpid()}-{slot}", limits, cores)
+    # a name of its own: a sandbox still ending from an interrupted run may hold the slot's old one
+    cgroup = Cgroup.create(f"accel-sandbox-{os.getpid()}-{slot}-{next(_SANDBOX_NUMBER)}", limits, cores)
     stream = _Stream(notebooks)
     errors = bytearray()
     started = time.perf_counter()
