@@ -642,9 +642,11 @@ else:
 # A roof is the most the machine was *seen* to do, so it must bound every kernel. The compute
 # roof for each dtype is therefore the **higher** of the FMA loop and a BLAS matrix product,
 # measured in turns (a few rounds, best of each: a moment of noise on a shared machine only
-# ever slows a measurement down). Likewise the memory roof is the higher of your NumPy triad
-# and the compiled scale-copy loop from above (both read two lines for every line they write,
-# like most kernels here), measured in the same rounds.
+# ever slows a measurement down). Likewise the memory roof is the highest of three streaming
+# loops, measured in the same rounds: your NumPy triad, the compiled scale-copy loop from above
+# and a NumPy add (`np.add(a, b, out=c)`). They mix reads and writes differently (the add reads
+# three lines for every line it writes, counting the write-allocate; the other two read two),
+# and a memory system rarely serves every mix at the same rate.
 
 # %%
 def scale_copy_gbs(repeat=None):
@@ -657,6 +659,25 @@ def scale_copy_gbs(repeat=None):
     return 3 * 4 * n / seconds / 1e9
 
 
+def add_arrays():
+    """Three float32 arrays (a, b, out) for `np.add`, together well beyond the caches: the same
+    size for the roof below and for the add in the kernel table, so neither gets more help
+    from a cache than the other."""
+    n = array_bytes_beyond_caches(arrays=4, note=False) // 4
+    rng = np.random.default_rng(11)
+    return (rng.standard_normal(n, dtype=np.float32), rng.standard_normal(n, dtype=np.float32),
+            np.zeros(n, dtype=np.float32))
+
+
+def add_gbs(repeat=None):
+    """Best rate in GB/s of np.add(a, b, out=c) on `add_arrays()`, one thread: 4 sweeps (read a
+    and b; write-allocate and write c). The arrays are freed on return."""
+    a, b, c = add_arrays()
+    seconds = benchmark(np.add, a, b, c, min_time=0, threads=1,
+                        repeat=repeat or (4 if GRADING else 10)).best
+    return 4 * c.nbytes / seconds / 1e9
+
+
 def blas_gflops(dtype, n=512, repeat=4):
     """Best rate of one n x n @ n x n product of `dtype` (2 n^3 FLOPs), BLAS threads as allowed."""
     a_b = np.random.default_rng(8).standard_normal((n, n)).astype(dtype)
@@ -664,7 +685,7 @@ def blas_gflops(dtype, n=512, repeat=4):
     return gflops(2 * n**3, benchmark(np.matmul, a_b, a_b, out=out_b, repeat=repeat, min_time=0).best)
 
 
-seen = {key: [] for key in ("triad", "scale", "fma32", "fma64", "blas32", "blas64")}
+seen = {key: [] for key in ("triad", "scale", "add", "fma32", "fma64", "blas32", "blas64")}
 
 
 def measure_roofs(rounds):
@@ -674,12 +695,13 @@ def measure_roofs(rounds):
         for _round in range(rounds):
             seen["triad"].append(measure_bandwidth_gbs())
             seen["scale"].append(scale_copy_gbs())
+            seen["add"].append(add_gbs())
             seen["blas32"].append(measure_peak_gflops())
             seen["fma32"].append(fma_peak_gflops(np.float32))
             seen["blas64"].append(blas_gflops(np.float64))
             seen["fma64"].append(fma_peak_gflops(np.float64))
     best = {key: max(values) for key, values in seen.items()}
-    return (best, max(best["triad"], best["scale"]), max(best["fma32"], best["blas32"]),
+    return (best, max(best["triad"], best["scale"], best["add"]), max(best["fma32"], best["blas32"]),
             max(best["fma64"], best["blas64"]))
 
 
@@ -688,9 +710,10 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
     blas_peak = best["blas32"]
     ridge = ridge_point(peak, bandwidth)
     ridge64 = ridge_point(peak64, bandwidth)
+    memory_setter = max([("your triad", best["triad"]), ("the scale-copy loop", best["scale"]),
+                         ("the NumPy add", best["add"])], key=lambda pair: pair[1])[0]
     print(f"memory roof   B    = {bandwidth:7.1f} GB/s     (one thread: your NumPy triad {best['triad']:.1f}, "
-          f"scale-copy {best['scale']:.1f}; set by "
-          f"{'your triad' if best['triad'] >= best['scale'] else 'the scale-copy loop'})")
+          f"scale-copy {best['scale']:.1f}, add {best['add']:.1f}; set by {memory_setter})")
     for dtype, fma_key, blas_key, roof in (("float32", "fma32", "blas32", peak),
                                            ("float64", "fma64", "blas64", peak64)):
         setter = "the FMA loop" if best[fma_key] >= best[blas_key] else "BLAS"
@@ -1082,7 +1105,6 @@ for notebook, names in [("01_vectorization.ipynb", ["naive_matmul"]),
 n_elem = array_bytes_beyond_caches(arrays=12, times_llc=1 if GRADING else 2,
                                    at_least=(32 if GRADING else 64) * 2**20) // 4
 x = np.random.default_rng(1).standard_normal(n_elem).astype(np.float32)
-y = np.random.default_rng(2).standard_normal(n_elem).astype(np.float32)
 out = np.empty_like(x)
 
 
@@ -1129,7 +1151,10 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
 
 
     with quiet():
-        measure("add (NumPy)", np.add, (x, y, out), n_elem, stream_bytes(2, 1, n_elem, 4))
+        # the add on the arrays of the add in the memory roof (fewer arrays: larger than x)
+        add_args = add_arrays()
+        measure("add (NumPy)", np.add, add_args, add_args[0].size, stream_bytes(2, 1, add_args[0].size, 4))
+        del add_args
         # the unfused GELU: 9 NumPy operations reading 12 arrays in all, each writing a new one
         gelu_bytes = stream_bytes(1, 1, n_elem, 4)
         for label, name, moved in [("GELU unfused", "unfused_gelu", stream_bytes(12, 9, n_elem, 4)),
@@ -1166,7 +1191,7 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
             if fn is not None:
                 measure(f"{label} N={n_loop} f64", fn, (a_n, a_n, np.empty_like(a_n)),
                         2 * n_loop**3, stream_bytes(2, 1, n_loop**2, 8), "float64", repeat=3)
-        del a_n, x, y, out  # the arrays measured: freed before the roofs may be measured again
+        del a_n, x, out  # the arrays measured: freed before the roofs may be measured again
     for note in notes:
         print("not on the plot:", note)
 

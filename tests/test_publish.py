@@ -237,7 +237,10 @@ def test_untouched_bundle_notebooks_fail_only_in_exercises_with_a_hint(bundle, c
 
 
 @pytest.mark.nbgrader
-@pytest.mark.parametrize("llc", [256 * MiB, 1 * GiB], ids=["llc256MiB", "llc1GiB"])
+# One server-sized cache: any LLC of 256 MiB or more gives the same capped array sizes (a third
+# of the budget shared by the arrays; tests/test_machine.py checks that arithmetic at 32 MiB,
+# 256 MiB and 1 GiB), so a second size ran the same notebooks again for about six minutes.
+@pytest.mark.parametrize("llc", [1 * GiB], ids=["llc1GiB"])
 def test_every_notebook_and_validate_stay_within_the_memory_budget(bundle, course, student_venv, tmp_path, llc):
     """A server CPU's last-level cache (faked) must not push any notebook's kernel past 1.5 GiB:
     each notebook, solved and untouched, as a student runs it (full sizes), in a memory cgroup
@@ -288,14 +291,17 @@ def test_every_notebook_and_validate_stay_within_the_memory_budget(bundle, cours
     assert 300 * MiB < peak < BUDGET, f"Validate of 04 with a {llc // MiB} MiB LLC peaked at {peak / GiB:.2f} GiB"
 
 
-OTHER_PYTHONS = sorted(Path("/root/.pyenv/versions").glob("3.1[2-4]*/bin/python"))
+# The newest other supported Python this machine has (pyenv): 3.11 runs everything else, and
+# the newest is where removals and deprecations bite first. One venv and five notebooks each.
+OTHER_PYTHONS = sorted(Path("/root/.pyenv/versions").glob("3.1[2-4]*/bin/python"),
+                       key=lambda p: tuple(int(part) for part in p.parent.parent.name.split(".")[:2]))[-1:]
 
 
 @pytest.mark.nbgrader
 @pytest.mark.parametrize("python", OTHER_PYTHONS or [None], ids=lambda p: p.parent.parent.name if p else "none")
 def test_bundle_on_other_supported_pythons(bundle, course, tmp_path, python):
     """The bundle's lock resolves for Python 3.11-3.14; here it is installed and its solved
-    notebooks run on every other supported Python this machine has (pyenv)."""
+    notebooks run on the newest other supported Python this machine has (pyenv)."""
     if python is None:
         pytest.skip("no Python 3.12-3.14 under /root/.pyenv/versions on this machine: only 3.11 tested here")
     venv = make_student_venv(bundle, tmp_path / "venv", str(python))
