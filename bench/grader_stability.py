@@ -50,7 +50,8 @@ from accel_instructor.samples import Submission, load_spec, write_submission  # 
 SLOW_ANSWERS = ["01_matmul_loop_in_disguise", "01_matmul_near_duplicate_cache", "02_chunked_power_cube", "02_fused_scalar_tanh",
                 "02_fused_is_one_expression", "02_fused_chunked_numpy", "03_ikj_is_ijk",
                 "04_bandwidth_output_bytes",
-                "04_bandwidth_three_sweeps", "04_peak_times_setup", "04_peak_n_cubed"]
+                "04_bandwidth_three_sweeps", "04_peak_times_setup", "04_peak_n_cubed",
+                "05_cycle_in_array_order", "05_chase_not_dependent", "05_microkernel_heap_rows"]
 
 
 def grade_once(course: Course, rules, student: str, log: Path, notebooks=None) -> dict:

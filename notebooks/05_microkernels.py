@@ -201,6 +201,8 @@ for _k, _steps in [(1, 777), (5, 12345), (11, 4096)]:
 """chain_gflops: 8 independent chains run at least 2.5x the rate of one (measured here)."""
 assert chain_gflops(1, 1_000) > 0, "chain_gflops(1, steps) should return a rate in GFLOP/s, above 0"
 ### BEGIN HIDDEN TESTS
+from accel.grading import require_at_least
+
 # Every CPU with FMA has a latency of 3 cycles or more and one pipe or more; so 8 chains
 # reach min(8, latency x pipes) >= 3 times the rate of one chain. Measured on Zen 4 with the
 # machine shared: 6.8-8.6x; a kernel timed on the wrong number of chains: about 1x.
@@ -211,9 +213,8 @@ with quiet():
             _rates[_k].append(float(chain_gflops(_k, 100_000)))
 _ratio = max(_rates[8]) / max(_rates[1])
 print(f"1 chain {max(_rates[1]):.2f} GFLOP/s, 8 chains {max(_rates[8]):.2f} GFLOP/s: {_ratio:.1f}x")
-assert _ratio >= 2.5, (
-    f"8 independent chains measured only {_ratio:.2f}x the rate of one chain; expected at "
-    f"least 2.5x. Time make_fma_chains(k) for the k you were given, on one thread")
+require_at_least(_ratio, 2.5, "8 independent FMA chains over 1 (chain_gflops, one thread)",
+                 "Time make_fma_chains(k) for the k you were given, on one thread")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -592,6 +593,8 @@ for _size, _steps in [(24 * KiB, 777), (1 * MiB, 50_000)]:
 caches is at least 4x slower than one in L1 (an array-order walk is not)."""
 assert chase_latency_ns(16 * KiB, steps=10_000) > 0, "chase_latency_ns should return ns per load, above 0"
 ### BEGIN HIDDEN TESTS
+from accel.grading import require_at_least
+
 # 16 KiB fits every L1; 64 MiB is beyond the L2 of every CPU and beyond the L3 of most. Random
 # loads from L3 or memory take 10-100x an L1 hit (measured on Zen 4: 1.1 ns vs about 100 ns);
 # a walk in array order stays near L1 latency at every size, thanks to the prefetchers.
@@ -603,11 +606,11 @@ for _i in range(1, len(_sizes)):
     assert _lat[_i] >= 0.7 * max(_lat[:_i]), (
         f"latency at {_sizes[_i] // KiB} KiB ({_lat[_i]:.2f} ns) is well below a smaller working "
         f"set's ({max(_lat[:_i]):.2f} ns): the chase should get slower as the data leaves each cache")
-assert _lat[-1] >= 4 * _lat[0], (
-    f"a chase over {_sizes[-1] // MiB} MiB took {_lat[-1]:.2f} ns per load, only "
-    f"{_lat[-1] / _lat[0]:.1f}x the {_lat[0]:.2f} ns of 16 KiB; random dependent loads beyond "
-    f"the caches should be far slower. Check that make_cycle visits positions in a random order "
-    f"and that every load of chase depends on the one before")
+require_at_least(_lat[-1] / _lat[0], 4, "chase latency beyond the caches over 16 KiB (chase_latency_ns)",
+                 f"A chase over {_sizes[-1] // MiB} MiB took {_lat[-1]:.2f} ns per load, the one "
+                 f"over 16 KiB {_lat[0]:.2f} ns; random dependent loads beyond the caches should be "
+                 f"far slower. Check that make_cycle visits positions in a random order and that "
+                 f"every load of chase depends on the one before")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1050,7 +1053,8 @@ _check_blocked(96, 512, 48, np.float64, 25)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_register_blocked_matmul_speed", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-"""register_blocked_matmul: faster than the grader's compiled i, p, j loop (measured here)."""
+"""register_blocked_matmul: at least 0.7x the speed of the grader's compiled i, p, j loop
+(measured here): a guard against a C block kept in memory instead of registers."""
 assert register_blocked_matmul(np.ones((2, 3), np.float32), np.ones((3, 2), np.float32)).shape == (2, 2), (
     "register_blocked_matmul(a, b) should return the (m, n) product")
 ### BEGIN HIDDEN TESTS
@@ -1066,17 +1070,17 @@ def _square_float32(seed):
 
 # The grader's loop is vectorized along j but loads and stores its output at every FMA.
 # Register blocking gains only about 2.2-2.5x over it at 384-1024 on Zen 4 (one thread), so no
-# threshold can sit 3x from both sides. Measured in one process, three alternating trials, 2
-# vCPUs shared: the reference 2.1-2.7x, an unblocked i, p, j loop 1.0-1.2x, the micro-kernel
-# with np.zeros rows (stored and reloaded at every step) 0.2x. A busy neighbour on the same
-# core slows this FMA-bound kernel more than the load/store-bound loop (the reference once read
-# 0.8x with 5 short rounds), so the rounds are longer and more, and the threshold favours
-# correct kernels.
+# threshold can sit 3x from both a correct kernel and an unblocked loop (1.0-1.2x). Measured in
+# one process, three alternating trials, 2 vCPUs shared: the reference 2.1-2.7x, the
+# micro-kernel with np.zeros rows (stored and reloaded at every step) 0.2x. The threshold sits
+# 3x from both of those: a guard that a correct kernel clears on a busy machine (a busy
+# neighbour on the same core slows this FMA-bound kernel more than the load/store-bound loop;
+# the reference once read 0.8x with 5 short rounds). The notebook prints the learner's own gain.
 with quiet():
     _ratio = speed_ratio(register_blocked_matmul, baseline_loop_matmul, _square_float32,
                          repeats=9, min_time=0.03)
 print(f"register_blocked_matmul vs the grader's i, p, j loop (384x384 float32): {_ratio}")
-require_speedup(_ratio, 1.3, "register_blocked_matmul vs the grader's compiled i, p, j loop "
+require_speedup(_ratio, 0.7, "register_blocked_matmul vs the grader's compiled i, p, j loop "
                              "(384x384 float32, one thread)")
 ### END HIDDEN TESTS
 

@@ -304,6 +304,17 @@ def require_speedup(ratio: SpeedRatio, at_least: float, what: str) -> None:
         _fail(f"{what}: expected at least {at_least:g}x, measured {ratio}")
 
 
+def require_at_least(ratio: float, at_least: float, what: str, hint: str = "") -> None:
+    """Assert ``ratio >= at_least`` for a ratio the test measured itself (two rates of the
+    learner's own kernels, say); logged like :func:`require_speedup` for the stability
+    benchmark. ``what`` names the check (keep it the same from run to run); ``hint`` says what
+    to look at when it fails."""
+    __tracebackhide__ = True  # IPython then shows the message, not this helper
+    _log_ratio(what, ratio, at_least)
+    if not ratio >= at_least:
+        _fail(f"{what}: expected at least {at_least:g}x, measured {ratio:.2f}x. {hint}".rstrip())
+
+
 def require_within(ratio: float, low: float, high: float, what: str, hint: str = "") -> None:
     """Assert ``low <= ratio <= high`` (a measurement against the grader's own); logged like
     :func:`require_speedup` for the stability benchmark. ``what`` names the check (keep it the
