@@ -1256,7 +1256,8 @@ read_seconds = benchmark(read_sum, x, repeat=3, min_time=0, threads=1).best
 placed_kernels["read sum (DRAM)"] = (0.25, gflops(x.size, read_seconds))
 del x
 for name, (ai, rate) in placed_kernels.items():
-    print(f"{name:24s} {ai:8.2f} FLOP/byte {rate:7.1f} GFLOP/s")
+    print(f"{name:24s} {ai:8.2f} FLOP/byte {rate:7.1f} GFLOP/s "
+          f"({100 * rate / peak_f32_gflops:5.1f}% of the compute roof)")
 
 # %% [markdown]
 # ## Exercise 10 · `plot_cache_roofline`
