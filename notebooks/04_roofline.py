@@ -1085,7 +1085,9 @@ for _case in range(3):
 # **Threads and dtypes.** Every kernel is timed on one thread, like the roofs. float64 kernels
 # (the compiled loops of notebook 03) are compared with the float64 FMA peak, float32 ones with
 # the float32 peak. The element-wise arrays are sized well beyond the cache, so their data comes
-# from memory.
+# from memory. The add gets arrays of its own, as large as those of the NumPy add in the memory
+# roof, so the kernel and its roof stream from the same place (smaller arrays would get part of
+# their data from the cache, and the add could read above its roof).
 
 # %%
 from accel import Tensor
@@ -1153,8 +1155,10 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
     with quiet():
         # the add on the arrays of the add in the memory roof (fewer arrays: larger than x)
         add_args = add_arrays()
-        measure("add (NumPy)", np.add, add_args, add_args[0].size, stream_bytes(2, 1, add_args[0].size, 4))
-        del add_args
+        try:  # freed even when an unwritten kernel of yours stops the cell here
+            measure("add (NumPy)", np.add, add_args, add_args[0].size, stream_bytes(2, 1, add_args[0].size, 4))
+        finally:
+            del add_args
         # the unfused GELU: 9 NumPy operations reading 12 arrays in all, each writing a new one
         gelu_bytes = stream_bytes(1, 1, n_elem, 4)
         for label, name, moved in [("GELU unfused", "unfused_gelu", stream_bytes(12, 9, n_elem, 4)),
