@@ -10,10 +10,10 @@ that file alone it then writes bench/results/roofline.md and the README's roofli
 It also checks what notebook 04 promises and exits with status 1 when one fails:
 every kernel at or below 100% of its roof, and the all-threads roofs at or above the
 one-thread roofs; and what issue 18 promises of 05: the reference micro-kernel reaches at least
-50% of the one-thread float32 FMA roof at N = 512. The fused loop's fraction of the memory roof (or its compute-bound verdict)
-is reported, not checked: it is a measurement of the machine.
+50% of the one-thread float32 FMA roof at N = 512. The fused loop's fraction of the memory roof
+(or its compute-bound verdict) is reported, not checked: it is a measurement of the machine.
 
-    python bench/readme_roofline.py                 # run notebook 04, then write the tables
+    python bench/readme_roofline.py                 # run notebooks 04 and 05, then write the tables
     python bench/readme_roofline.py --render-only   # rewrite the tables from the results file
 """
 from __future__ import annotations
