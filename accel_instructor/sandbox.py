@@ -50,6 +50,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,13 @@ UIDS_PER_GRADER = 256  # slots (--jobs) one grading process can give distinct ui
 RESULTS = ".sandbox-results"  # in the course root; never visible inside a sandbox
 WORK = "/sandbox/work"
 SUBMISSION = "/sandbox/submission"
+EXCHANGE = "/sandbox/exchange"  # the grader kernel's socket, for two-process notebooks (read-only)
+# Notebooks whose test cells run in a grader kernel outside the sandbox (accel_instructor.bridge);
+# the others still run their tests in the learner's kernel, guarded by the name policy.
+TWO_PROCESS = frozenset({"01_vectorization"})
+# What the learner's kernel runs in a two-process test cell's place (accel.callee): no name bound.
+SERVE_SOURCE = '__import__("accel.callee").callee.serve(globals())'
+SERVE = "accel_serve"  # cell metadata: this cell stands for a test cell the grader runs
 MAX_RESULT_BYTES = 64 << 20
 NOT_RUN = "GraderCellNotRun"
 _SANDBOX_NUMBER = itertools.count()  # names each sandbox's control groups apart
@@ -188,7 +196,8 @@ def _python_roots() -> list[Path]:
     return sorted(r for r in roots if not any(r != o and o in r.parents for o in roots))
 
 
-def bwrap_argv(bwrap: str, submission: Path, slot: int, limits: Limits, cores: list[int]) -> list[str]:
+def bwrap_argv(bwrap: str, submission: Path, slot: int, limits: Limits, cores: list[int],
+               exchange: Path | None = None) -> list[str]:
     argv = [bwrap, *_namespace_args()]
     for name in ("usr", "etc/alternatives", "etc/fonts", "etc/ld.so.cache", "etc/localtime"):
         if Path("/", name).exists():
@@ -213,8 +222,10 @@ def bwrap_argv(bwrap: str, submission: Path, slot: int, limits: Limits, cores: l
              "--size", str(limits.shm_bytes), "--perms", "1777", "--tmpfs", "/dev/shm",  # numba's locks
              "--perms", "0755", "--dir", "/sandbox",
              "--size", str(limits.tmpfs_bytes), "--perms", "1777", "--tmpfs", WORK,
-             "--ro-bind", str(submission), SUBMISSION,
-             "--chdir", WORK, "--clearenv"]
+             "--ro-bind", str(submission), SUBMISSION]
+    if exchange is not None:
+        argv += ["--ro-bind", str(exchange), EXCHANGE]
+    argv += ["--chdir", WORK, "--clearenv"]
     threads = str(max(1, len(cores)))
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": "/tmp/home",
            "LANG": "C.UTF-8", "TMPDIR": "/tmp", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/mpl",
@@ -260,6 +271,7 @@ class Cgroup:
             wanted["memory"] = {"memory.limit_in_bytes": str(memory), "memory.memsw.limit_in_bytes": str(memory)}
             if cores:
                 wanted["cpuset"] = {"cpuset.cpus": _cpu_list(cores), "cpuset.mems": None}  # None: the parent's
+            wanted["freezer"] = {}  # two-process notebooks: held still while the grader's baseline runs
         for controller, settings in wanted.items():
             group, why = _make_group(controller, made.version, name, settings)
             if group is None:
@@ -269,6 +281,13 @@ class Cgroup:
         if "memory" in made.groups:
             made.memory_bytes = memory
         return made
+
+    def freezer(self) -> Path | None:
+        """The group whose freezer holds the whole sandbox still (v1: its freezer group; v2: any
+        of its groups has ``cgroup.freeze``), or None."""
+        if self.version == 1:
+            return self.groups.get("freezer")
+        return next(iter(self.groups.values()), None)
 
     def join(self, pid: int) -> None:
         """Move ``pid`` (the sandbox's first process, before it starts anything) into every group."""
@@ -295,6 +314,13 @@ class Cgroup:
     def remove(self) -> None:
         """Kill whatever is left in the groups (a daemon that left the process group too), then
         remove them."""
+        frozen = self.freezer()
+        for name in ("freezer.state", "cgroup.freeze"):  # a frozen process cannot die
+            if frozen is not None and (frozen / name).exists():
+                try:
+                    (frozen / name).write_text("THAWED" if name == "freezer.state" else "0")
+                except OSError:
+                    pass
         for group in self.groups.values():
             for _ in range(50):
                 try:
@@ -445,6 +471,7 @@ class _Stream:
         self.cells: dict[str, dict] = {}  # the current notebook's executed cells, by id
         self.size = 0
         self.runs: dict[str, SandboxRun] = {}
+        self.trusted: set = set()  # ids of the current notebook's cells the grader kernel ran
 
     @property
     def current(self) -> str:
@@ -466,7 +493,7 @@ class _Stream:
             else:
                 shown = status if ours and problem.startswith("execution stopped") else problem
                 self.runs[name] = SandboxRun(name, shown, checked, seconds)
-        self.cells, self.size = {}, 0
+        self.cells, self.size, self.trusted = {}, 0, set()
 
     def take(self, line: bytes, seconds: float) -> str:
         """One result line; returns a grader fault ('' when the line is fine)."""
@@ -482,7 +509,8 @@ class _Stream:
             return f"the runner wrote an unexpected {str(kind)[:20]!r} line (the result protocol failed)"
         if kind == "cell" and isinstance(message.get("cell"), dict):
             self.size += len(line)
-            self.cells[message["cell"].get("id")] = message["cell"]
+            if message["cell"].get("id") not in self.trusted:  # a test's outputs are the grader's
+                self.cells[message["cell"].get("id")] = message["cell"]
             return ""
         if kind == "done" and isinstance(message.get("status"), str):
             self.finish(message["status"], seconds)
@@ -511,8 +539,20 @@ def _one_sandbox(notebooks: dict, submission: Path, bwrap: str, slot: int, cores
     import threading
 
     import nbformat
-    argv = bwrap_argv(bwrap, submission, slot, limits, cores)
-    request = json.dumps({"notebooks": [{"name": name, "notebook": nbformat.writes(nb)} for name, nb in notebooks.items()],
+    from .grader_kernel import GraderFault, GraderKernel, split
+    exchange = Path(tempfile.mkdtemp(prefix="accel-exchange-"))
+    os.chmod(exchange, 0o755)
+    sent, graders = {}, []  # what the sandbox gets; per notebook, its grader kernel (two-process)
+    for name, nb in notebooks.items():
+        if name in TWO_PROCESS:
+            learner_nb, tests, prelude = split(nb)
+            sent[name] = learner_nb
+            graders.append((tests, prelude))
+        else:
+            sent[name] = nb
+            graders.append(None)
+    argv = bwrap_argv(bwrap, submission, slot, limits, cores, exchange)
+    request = json.dumps({"notebooks": [{"name": name, "notebook": nbformat.writes(nb)} for name, nb in sent.items()],
                           "cell_timeout": cell_timeout,
                           "output_bytes_per_cell": limits.output_bytes_per_cell}).encode()
     # a name of its own: a sandbox still ending from an interrupted run may hold the slot's old one
@@ -520,6 +560,30 @@ def _one_sandbox(notebooks: dict, submission: Path, bwrap: str, slot: int, cores
     stream = _Stream(notebooks)
     errors = bytearray()
     started = time.perf_counter()
+    kernels: dict[int, GraderKernel] = {}
+
+    def run_test(line: bytes) -> str:
+        """A two-process test cell the learner's runner reached: run it in the notebook's grader
+        kernel (started at its first test); returns a grader fault or ''."""
+        try:
+            message = json.loads(line)
+            index, cell_id = message["notebook"], message["cell"]
+        except (ValueError, TypeError, KeyError):
+            return "the runner wrote a broken serve line (the result protocol failed)"
+        if not stream.ready or index != len(stream.runs) or graders[index] is None:
+            return "the runner asked for a test cell out of turn (the result protocol failed)"
+        if index not in kernels:
+            tests, prelude = graders[index]
+            kernels[index] = GraderKernel(tests, prelude, exchange, cores, cell_timeout,
+                                          limits.output_bytes_per_cell, cgroup.freezer())
+        try:
+            result = kernels[index].run(cell_id)
+        except GraderFault as err:
+            return str(err)
+        stream.trusted.add(result["id"])
+        stream.cells[result["id"]] = result
+        return ""
+
     try:
         with subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               start_new_session=True, preexec_fn=_limit_child(limits, cores, cgroup)) as child:
@@ -562,9 +626,14 @@ def _one_sandbox(notebooks: dict, submission: Path, bwrap: str, slot: int, cores
                         line = bytes(pending[:end])
                         del pending[:end + 1]
                         done, now = len(stream.runs), time.perf_counter()
-                        fault = stream.take(line, now - (deadline - wall_seconds))
+                        if line.startswith(b'{"kind": "serve"'):
+                            fault = run_test(line)
+                        else:
+                            fault = stream.take(line, now - (deadline - wall_seconds))
                         if len(stream.runs) > done:
                             deadline = now + wall_seconds  # the next notebook's own cap
+                            if done in kernels:
+                                kernels.pop(done).close()
                     if not fault and (len(pending) > MAX_RESULT_BYTES or stream.size > MAX_RESULT_BYTES):
                         status = f"result larger than {MAX_RESULT_BYTES >> 20} MiB; dropped"
                         stream.cells = {}
@@ -589,7 +658,10 @@ def _one_sandbox(notebooks: dict, submission: Path, bwrap: str, slot: int, cores
                     stream.finish(status or f"the sandbox ended without a result ({reason})", seconds, ours=True)
         memory_limit_status(stream.runs, cgroup)
     finally:
+        for kernel in kernels.values():
+            kernel.close()
         cgroup.remove()
+        shutil.rmtree(exchange, ignore_errors=True)
     return stream.runs
 
 
@@ -742,7 +814,12 @@ def _inside() -> int:
                     "id": cell.get("id"), "execution_count": cell.get("execution_count"),
                     "outputs": cell.get("outputs", [])}})
 
-            runner = _executor(nb, int(request["cell_timeout"]), int(request["output_bytes_per_cell"]), executed)
+            def starting(cell, index=index):  # a test cell the grader runs: say so, then serve it
+                if cell.get("metadata", {}).get(SERVE):
+                    send({"kind": "serve", "notebook": index, "cell": cell.get("id")})
+
+            runner = _executor(nb, int(request["cell_timeout"]), int(request["output_bytes_per_cell"]), executed,
+                               starting)
             status = "ok"
             try:
                 runner.run()
@@ -755,7 +832,7 @@ def _inside() -> int:
     return 0
 
 
-def _executor(nb, cell_timeout: int, cap: int, executed=lambda cell: None):
+def _executor(nb, cell_timeout: int, cap: int, executed=lambda cell: None, starting=lambda cell: None):
     """A client that executes ``nb`` exactly as nbgrader's ``Execute`` preprocessor does (the
     same settings, its ``on_cell_executed`` hook, nbconvert's ExecutePreprocessor loop), built
     on nbclient alone: importing nbgrader costs the runner about a second more. It keeps at most
@@ -800,13 +877,17 @@ def _executor(nb, cell_timeout: int, cap: int, executed=lambda cell: None):
                 self.nb.metadata["language_info"] = info["content"]["language_info"]
                 for index, cell in enumerate(self.nb.cells):
                     self.started = True
+                    starting(cell)
                     self.execute_cell(cell, index, store_history=True)
                     if cell.cell_type == "code":
                         executed(cell)
             return self.nb
 
+    # a serving cell waits while the grader runs the test (up to a cell's time-out) and starts
     return Runner(nb, resources={"metadata": {"path": WORK}}, kernel_manager_class=AsyncKernelManager,
                   **EXECUTE_SETTINGS, timeout=cell_timeout,
+                  timeout_func=lambda cell: 2 * cell_timeout + 60 if cell.get("metadata", {}).get(SERVE)
+                  else cell_timeout,
                   extra_arguments=["--HistoryManager.hist_file=:memory:", "--InteractiveShell.automagic=False",
                                    "--InteractiveShell.autocall=0"])
 

@@ -40,7 +40,7 @@
 # to fit that budget (`accel.machine.array_bytes_beyond_caches`); a printed note says when the
 # cap keeps part of a measurement in cache.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import os
 import platform
 import time
@@ -165,7 +165,7 @@ from accel_instructor.reference.matmul import trusted_naive_matmul
 
 def _loop_pair(_seed):
     _gen = np.random.default_rng(1800 + _seed)
-    return _gen.standard_normal((24, 32)), _gen.standard_normal((32, 20))
+    return _gen.standard_normal((96, 128)), _gen.standard_normal((128, 80))
 
 
 _ratio = speed_ratio(lambda _x, _y: naive_matmul(Tensor(_x), Tensor(_y)), trusted_naive_matmul,
@@ -379,8 +379,8 @@ print("The grader asks for at least 50x against its own loop baseline, on other 
 from accel_instructor.reference.matmul import trusted_naive_matmul
 
 _ratio = speed_ratio(_student, trusted_naive_matmul,
-                     lambda seed: _fresh_pair(seed + 50, (48, 64), (64, 40)), repeats=5)
-require_speedup(_ratio, 50, "vectorized_matmul vs the loop baseline (48x64 @ 64x40)")
+                     lambda seed: _fresh_pair(seed + 50, (96, 128), (128, 80)), repeats=5)
+require_speedup(_ratio, 50, "vectorized_matmul vs the loop baseline (96x128 @ 128x80)")
 ### END HIDDEN TESTS
 
 # %% [markdown]

@@ -246,6 +246,17 @@ def speed_ratio(candidate, baseline, make_args, *, repeats: int = 5, warmup: int
                       mismatch, tuple(ratios))
 
 
+_SIDE_HOOK = None  # the two-process grader's: called with "c" or "b" before each side is timed
+
+
+def set_side_hook(hook) -> None:
+    """``hook(side)`` runs before each side of a timed round ("c" the candidate, "b" the
+    baseline) and with "c" after it: the two-process grader freezes the learner's sandbox while
+    its baseline runs (:mod:`accel_instructor.bridge`)."""
+    global _SIDE_HOOK
+    _SIDE_HOOK = hook
+
+
 def _timed_round(candidate, baseline, make_args, seeds, clock, window: float, i: int):
     """One round: both functions timed (the candidate first in even rounds), then the
     candidate's last timed result checked. Returns (candidate s, baseline s, mismatch)."""
@@ -255,10 +266,14 @@ def _timed_round(candidate, baseline, make_args, seeds, clock, window: float, i:
     gc.disable()
     try:
         for tag, fn in order if i % 2 == 0 else order[::-1]:
+            if _SIDE_HOOK is not None:
+                _SIDE_HOOK(tag)
             seconds[tag], last = _timed_calls(fn, make_args, seeds, clock, window)
             if tag == "c":
                 checked = last
     finally:
+        if _SIDE_HOOK is not None:
+            _SIDE_HOOK("c")
         if gc_was_enabled:
             gc.enable()
     before, outcome = checked
@@ -333,6 +348,9 @@ def traced_peak_bytes(fn, *args, **kwargs) -> int:
     peak of at least 4n bytes. Temporaries show up as the excess over that.
     """
     __tracebackhide__ = True  # IPython then shows the message, not this helper
+    traced_call = getattr(type(fn), "traced_call", None)
+    if traced_call is not None:  # a learner's function in the two-process grader: measured there
+        return traced_call(fn, *args, **kwargs)[1]
     gc.collect()
     was_tracing = tracemalloc.is_tracing()
     if not was_tracing:

@@ -1,0 +1,181 @@
+"""The learner's side of a two-process test cell: answer the grader's calls, as plain data.
+
+While the grader runs a test cell in its own process (:mod:`accel_instructor.bridge`), the
+learner's kernel runs one cell the grader put in place of the test: ``serve(globals())``. It
+connects to the grader's socket and answers requests until the test is over:
+
+* ``describe`` names: for each, "missing", "callable", a plain value, or a handle;
+* ``call`` a name or handle with plain-data arguments; the reply is the result (or the error's
+  type and message) and the arrays passed in, as the call left them (for ``out=`` kernels);
+* ``getattr`` of a handle (a figure's axes, a numba dispatcher's IR);
+* ``traced_call``: a call under tracemalloc, with its peak bytes (the learner side measures it:
+  see the README's list of checks that rest on what this side reports).
+
+Nothing here decides anything: this module runs in the learner's process, which the learner
+controls, so every answer is checked by the grader as data it did not compute.
+"""
+from __future__ import annotations
+
+import gc
+import os
+import socket
+import time
+import tracemalloc
+
+import numpy as np
+
+from . import wire
+from .tensor import Tensor
+
+SOCKET = "/sandbox/exchange/callee.sock"
+
+
+def _tagged_classes() -> dict:
+    """Arrays the grader sends tagged, rebuilt here as the classes its tests mean."""
+    from .grading.matmul import LoopOnlyArray
+    return {"loop_only": LoopOnlyArray}
+
+
+class _Server:
+    def __init__(self, namespace: dict):
+        self.namespace = namespace
+        self.handles: dict[int, object] = {}
+        self.classes = _tagged_classes()
+
+    def reply_value(self, value) -> tuple[dict, list]:
+        try:
+            return wire.encode(value)
+        except wire.WireError:
+            handle = len(self.handles) + 1
+            self.handles[handle] = value
+            try:
+                shown = repr(value)[:200]
+            except Exception:  # noqa: BLE001 - a repr that raises is the learner's
+                shown = f"<{type(value).__name__}>"
+            return {"t": "handle", "id": handle, "type": type(value).__name__[:100], "repr": shown}, []
+
+    def target(self, request):
+        if "handle" in request:
+            return self.handles[int(request["handle"])]
+        name = str(request["name"])
+        if name not in self.namespace:
+            raise NameError(f"name {name!r} is not defined in your notebook")
+        return self.namespace[name]
+
+    def handle(self, request: dict, buffers: list) -> tuple[dict, list]:
+        op = request.get("op")
+        if op == "describe":
+            out, bufs = {}, []
+            for name in request["names"]:
+                if name not in self.namespace:
+                    out[name] = {"kind": "missing"}
+                    continue
+                value = self.namespace[name]
+                if callable(value) and not isinstance(value, (np.ndarray, Tensor)):
+                    out[name] = {"kind": "callable", "type": type(value).__name__[:100]}
+                    continue
+                head, more = self.reply_value(value)
+                _rebase(head, len(bufs))
+                bufs += more
+                out[name] = {"kind": "value", "v": head}
+            return {"ok": out}, bufs
+        if op == "getattr":
+            value = getattr(self.target(request), str(request["attr"]))
+            head, bufs = self.reply_value(value)
+            return {"ok": head}, bufs
+        if op in ("call", "traced_call"):
+            fn = self.target(request)
+            args, kwargs = wire.decode(request["args"], buffers, self.classes)
+            peak = None
+            if op == "traced_call":
+                gc.collect()
+                tracemalloc.start()
+                tracemalloc.clear_traces()
+                tracemalloc.reset_peak()
+                base, _ = tracemalloc.get_traced_memory()
+                try:
+                    result = fn(*args, **kwargs)
+                    peak = tracemalloc.get_traced_memory()[1] - base
+                finally:
+                    tracemalloc.stop()
+            else:
+                result = fn(*args, **kwargs)
+            # the arrays passed in that the call changed (out= kernels): only those go back
+            after = [a if isinstance(a, (np.ndarray, Tensor)) and _changed(a, given) else None
+                     for a, given in zip(args, _arrays_of(request["args"], buffers))]
+            head, bufs = self.reply_value(result)
+            after_head, after_bufs = wire.encode(after)
+            return {"ok": head, "after": _rebase(after_head, len(bufs)), "peak": peak}, bufs + after_bufs
+        raise ValueError(f"unknown request {str(op)[:30]!r}")
+
+
+def _arrays_of(head, buffers) -> list:
+    """The bytes each positional argument arrived as (None for what is not an array)."""
+    try:
+        positional = head["v"][0]["v"]
+    except (KeyError, IndexError, TypeError):
+        return []
+    out = []
+    for item in positional:
+        item = item.get("a", item) if isinstance(item, dict) and item.get("t") == "tensor" else item
+        out.append(buffers[item["buf"]] if isinstance(item, dict) and item.get("t") == "array" else None)
+    return out
+
+
+def _changed(value, given) -> bool:
+    data = value.data if isinstance(value, Tensor) else value
+    if given is None or not isinstance(data, np.ndarray) or data.nbytes != len(given):
+        return True
+    return not np.array_equal(np.ascontiguousarray(data.view(np.ndarray)).view(np.uint8).ravel(),
+                              np.frombuffer(given, dtype=np.uint8))
+
+
+def _rebase(head, offset: int):
+    """Renumber the buffer indices of an encoded value by ``offset`` (in place)."""
+    if isinstance(head, dict):
+        if head.get("t") == "array":
+            head["buf"] += offset
+        for value in head.values():
+            if isinstance(value, (dict, list)):
+                _rebase(value, offset)
+    elif isinstance(head, list):
+        for value in head:
+            _rebase(value, offset)
+    return head
+
+
+def serve(namespace: dict, path: str = SOCKET, connect_seconds: float = 120.0) -> None:
+    """Answer the grader's requests for one test cell, then return."""
+    __tracebackhide__ = True
+    if not os.environ.get("ACCEL_SANDBOX"):
+        return  # outside the grader there is nobody to answer
+    deadline = time.monotonic() + connect_seconds
+    while True:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(path)
+            break
+        except OSError:
+            sock.close()
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.02)
+    server = _Server(namespace)
+    with sock:
+        while True:
+            try:
+                request, buffers = wire.receive(sock)
+            except (ConnectionError, wire.WireError, OSError):
+                return
+            if request.get("op") == "end":
+                return
+            try:
+                header, out = server.handle(request, buffers)
+            except BaseException as err:  # noqa: BLE001 - the learner's error, reported as data
+                if isinstance(err, (KeyboardInterrupt, SystemExit)):
+                    raise
+                header, out = {"error": {"type": type(err).__name__[:100], "message": str(err)[:2000]}}, []
+            try:
+                wire.send(sock, header, out)
+            except OSError:
+                return

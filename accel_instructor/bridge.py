@@ -1,0 +1,290 @@
+"""The grader's side of a two-process test cell: the learner's names as proxies over plain data.
+
+A two-process notebook's test cells never run in the learner's kernel. The trusted runner
+(:mod:`accel_instructor.sandbox`) runs them in a grader kernel of its own, outside the
+learner's sandbox, after the notebook's set-up cell; the learner's kernel meanwhile runs
+:func:`accel.callee.serve` in the test cell's place. Around each test cell the runner calls
+:func:`begin` and :func:`end` in the grader kernel:
+
+* ``begin(names)`` takes the learner kernel's connection and binds each name the test reads
+  that no trusted cell (the set-up cell, an earlier test) defined: a learner function becomes
+  a :class:`LearnerFunction`, a value is fetched as plain data (:mod:`accel.wire`), anything
+  else becomes a :class:`RemoteObject` handle;
+* calling a proxy sends the arguments as data and takes back the result (or the error's type
+  and message, raised here as the same built-in exception type) and the arrays passed in as
+  the call left them (written back, for ``out=`` kernels); nothing is unpickled or evaluated;
+* the timing helpers of :mod:`accel.grading` time each call from here, and while the grader's
+  baseline is timed the learner's sandbox is frozen (its freezer cgroup), so nothing of the
+  learner's runs on the core meanwhile.
+"""
+from __future__ import annotations
+
+import builtins
+import os
+import socket
+import time
+from pathlib import Path
+
+import numpy as np
+
+from accel import wire
+from accel.tensor import Tensor
+
+ERRORS = {cls.__name__: cls for cls in (
+    ValueError, TypeError, IndexError, KeyError, ZeroDivisionError, AssertionError, NotImplementedError,
+    RuntimeError, ArithmeticError, OverflowError, AttributeError, NameError, MemoryError,
+    FloatingPointError, RecursionError, LookupError, UnboundLocalError)}
+
+
+class LearnerSideError(RuntimeError):
+    """The learner's kernel raised an exception of a type not mapped to a built-in one, or did
+    not answer."""
+
+
+def _tags() -> dict:
+    from accel.grading.matmul import LoopOnlyArray
+    return {LoopOnlyArray: "loop_only"}
+
+
+class _Link:
+    """The listening socket of this grader kernel and the current test cell's connection."""
+
+    def __init__(self, path: str, timeout: float):
+        self.path, self.timeout = path, timeout
+        Path(path).unlink(missing_ok=True)
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(path)
+        os.chmod(path, 0o777)  # the sandbox's uid connects
+        self.listener.listen(4)
+        self.conn: socket.socket | None = None
+        self.problem = ""
+        self.frozen = False
+
+    def accept(self) -> None:
+        self.close()
+        self.listener.settimeout(60)
+        try:
+            self.conn, _ = self.listener.accept()
+            self.conn.settimeout(self.timeout)
+            self.problem = ""
+        except OSError:
+            self.conn = None
+            self.problem = ("your kernel did not answer the grader within 60 s (did an earlier cell "
+                            "stop it, or replace accel.callee?)")
+
+    def request(self, header: dict, buffers: list = ()):
+        __tracebackhide__ = True
+        thaw()
+        if self.conn is None:
+            raise LearnerSideError(self.problem or "your kernel is not connected to the grader")
+        try:
+            wire.send(self.conn, header, buffers)
+            reply, data = wire.receive(self.conn)
+        except socket.timeout:
+            self.close()
+            self.problem = f"your kernel did not answer a call within {self.timeout:.0f} s"
+            raise LearnerSideError(self.problem) from None
+        except (OSError, ConnectionError, wire.WireError) as err:
+            self.close()
+            self.problem = f"the connection to your kernel failed ({err})"
+            raise LearnerSideError(self.problem) from None
+        if "error" in reply:
+            error = reply["error"] if isinstance(reply["error"], dict) else {}
+            kind, message = str(error.get("type", "Exception"))[:100], str(error.get("message", ""))[:2000]
+            cls = ERRORS.get(kind)
+            if cls is None:
+                raise LearnerSideError(f"{kind}: {message}")
+            raise cls(message)
+        if "ok" not in reply:
+            raise LearnerSideError("your kernel sent a reply without a result")
+        return reply, data
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                wire.send(self.conn, {"op": "end"})
+            except OSError:
+                pass
+            self.conn.close()
+            self.conn = None
+
+
+_LINK: _Link | None = None
+_BOUND: dict[str, object] = {}  # names bound from the learner's side, and what they were bound to
+
+
+def _link() -> _Link:
+    global _LINK
+    if _LINK is None:
+        _LINK = _Link(os.environ["ACCEL_EXCHANGE_SOCKET"], float(os.environ.get("ACCEL_CALL_TIMEOUT", "110")))
+    return _LINK
+
+
+def _value(head, buffers):
+    if isinstance(head, dict) and head.get("t") == "handle":
+        return RemoteObject(int(head["id"]), str(head.get("type", "object"))[:100], str(head.get("repr", ""))[:200])
+    return wire.decode(head, buffers)
+
+
+class LearnerFunction:
+    """A function the learner defined, called in the learner's kernel with plain data."""
+
+    def __init__(self, name: str, kind: str = "function"):
+        self.__name__ = self.name = name
+        self.kind = kind
+
+    def _send(self, op: str, args, kwargs):
+        __tracebackhide__ = True
+        head, buffers = wire.encode((list(args), dict(kwargs)), _tags())
+        reply, data = _link().request({"op": op, **self._target(), "args": head}, buffers)
+        result = _value(reply["ok"], data)
+        after = wire.decode(reply.get("after", {"t": "list", "v": []}), data)
+        for given, changed in zip(args, after if isinstance(after, list) else []):
+            _write_back(given, changed)
+        return result, reply.get("peak")
+
+    def _target(self) -> dict:
+        return {"name": self.name}
+
+    def __call__(self, *args, **kwargs):
+        __tracebackhide__ = True
+        return self._send("call", args, kwargs)[0]
+
+    def traced_call(self, *args, **kwargs) -> tuple[object, int]:
+        """The result and the peak bytes tracemalloc saw while the call ran, in the learner's
+        kernel (a learner-side report)."""
+        __tracebackhide__ = True
+        result, peak = self._send("traced_call", args, kwargs)
+        if type(peak) is not int or peak < 0:
+            raise LearnerSideError("your kernel reported no memory peak for the call")
+        return result, peak
+
+    def __repr__(self) -> str:
+        return f"<your {self.kind} {self.name}>"
+
+
+class RemoteObject(LearnerFunction):
+    """An object in the learner's kernel that is not plain data: attributes and calls cross."""
+
+    def __init__(self, handle: int, type_name: str, shown: str):
+        super().__init__(f"<{type_name}>", type_name)
+        self.handle, self.type_name, self.shown = handle, type_name, shown
+
+    def _target(self) -> dict:
+        return {"handle": self.handle}
+
+    def __getattr__(self, attr: str):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        reply, data = _link().request({"op": "getattr", "handle": self.handle, "attr": attr})
+        return _value(reply["ok"], data)
+
+    def __repr__(self) -> str:
+        return self.shown
+
+
+def _write_back(given, changed) -> None:
+    """An array argument as the learner's call left it, copied into the grader's own array."""
+    target = given.data if isinstance(given, Tensor) else given
+    source = changed.data if isinstance(changed, Tensor) else changed
+    if (isinstance(target, np.ndarray) and isinstance(source, np.ndarray) and target.flags.writeable
+            and target.shape == source.shape and target.dtype == source.dtype):
+        np.copyto(target.view(np.ndarray), source.view(np.ndarray))
+
+
+def begin(names: list[str]) -> None:
+    """Before a test cell: take the learner kernel's connection and bind the names it reads."""
+    from IPython import get_ipython
+    ns = get_ipython().user_ns
+    link = _link()
+    link.accept()
+    wanted = [n for n in names if (n not in ns or n in _BOUND) and not hasattr(builtins, n)]
+    if not wanted or link.conn is None:
+        return
+    try:
+        reply, data = link.request({"op": "describe", "names": wanted})
+    except Exception:  # noqa: BLE001 - the names stay unbound: the test's own NameError says so
+        return
+    described = reply["ok"] if isinstance(reply["ok"], dict) else {}
+    for name in wanted:
+        what = described.get(name) if isinstance(described.get(name), dict) else {"kind": "missing"}
+        try:
+            if what.get("kind") == "callable":
+                value = LearnerFunction(name)
+            elif what.get("kind") == "value":
+                value = _value(what.get("v"), data)
+            else:
+                raise KeyError(name)
+        except (KeyError, wire.WireError, TypeError, ValueError):
+            if name in _BOUND:
+                ns.pop(name, None)
+                _BOUND.pop(name)
+            continue
+        ns[name] = _BOUND[name] = value
+
+
+def end() -> None:
+    """After a test cell: end the learner's serving cell; names the test rebound become its own."""
+    from IPython import get_ipython
+    ns = get_ipython().user_ns
+    for name, value in list(_BOUND.items()):
+        if ns.get(name) is not value:
+            _BOUND.pop(name)
+    thaw()
+    _link().close()
+
+
+# -- the learner's sandbox held still while the baseline is timed ------------------------------
+
+def _freezer() -> tuple[Path, int] | None:
+    path = os.environ.get("ACCEL_LEARNER_FREEZER")
+    if not path:
+        return None
+    return Path(path), (1 if (Path(path) / "freezer.state").exists() else 2)
+
+
+def freeze() -> None:
+    _set_frozen(True)
+
+
+def thaw() -> None:
+    _set_frozen(False)
+
+
+def _set_frozen(frozen: bool) -> None:
+    link = _LINK
+    found = _freezer()
+    if found is None or (link is not None and link.frozen == frozen) or (link is None and not frozen):
+        return
+    group, version = found
+    try:
+        if version == 1:
+            (group / "freezer.state").write_text("FROZEN" if frozen else "THAWED")
+            want = "FROZEN" if frozen else "THAWED"
+            for _ in range(500):
+                if (group / "freezer.state").read_text().strip() == want:
+                    break
+                time.sleep(0.002)
+        else:
+            (group / "cgroup.freeze").write_text("1" if frozen else "0")
+            want = f"frozen {int(frozen)}"
+            for _ in range(500):
+                if want in (group / "cgroup.events").read_text():
+                    break
+                time.sleep(0.002)
+    except OSError:
+        return
+    if link is not None:
+        link.frozen = frozen
+
+
+def side_hook(side: str) -> None:
+    """:mod:`accel.grading`'s timing calls this before each side of a round: the learner's
+    sandbox is frozen while the baseline ("b") runs, thawed for the candidate ("c")."""
+    freeze() if side == "b" else thaw()
+
+
+def install() -> None:
+    """In the grader kernel, once: the timing helpers freeze the learner around baselines."""
+    import accel.grading
+    accel.grading.set_side_hook(side_hook)
