@@ -36,6 +36,9 @@ ERRORS = {cls.__name__: cls for cls in (
     FloatingPointError, RecursionError, LookupError, UnboundLocalError)}
 
 
+ACCEPT_SECONDS = 10  # the learner's serving cell connects as soon as it runs (in milliseconds)
+
+
 class LearnerSideError(RuntimeError):
     """The learner's kernel raised an exception of a type not mapped to a built-in one, or did
     not answer."""
@@ -62,15 +65,15 @@ class _Link:
 
     def accept(self) -> None:
         self.close()
-        self.listener.settimeout(60)
+        self.listener.settimeout(ACCEPT_SECONDS)
         try:
             self.conn, _ = self.listener.accept()
             self.conn.settimeout(self.timeout)
             self.problem = ""
         except OSError:
             self.conn = None
-            self.problem = ("your kernel did not answer the grader within 60 s (did an earlier cell "
-                            "stop it, or replace accel.callee?)")
+            self.problem = (f"your kernel did not answer the grader within {ACCEPT_SECONDS} s (did an "
+                            f"earlier cell stop it, or change how cells run?)")
 
     def request(self, header: dict, buffers: list = ()):
         __tracebackhide__ = True

@@ -197,7 +197,10 @@ def _python_roots() -> list[Path]:
 
 
 def bwrap_argv(bwrap: str, submission: Path, slot: int, limits: Limits, cores: list[int],
-               exchange: Path | None = None) -> list[str]:
+               exchange: Path | None = None, hide_reference: bool = False) -> list[str]:
+    """The sandbox's command line. ``exchange``: the folder of the grader kernel's socket
+    (two-process notebooks), mounted read-only; ``hide_reference``: an empty folder over the
+    grader's reference baselines, which only in-process test cells import."""
     argv = [bwrap, *_namespace_args()]
     for name in ("usr", "etc/alternatives", "etc/fonts", "etc/ld.so.cache", "etc/localtime"):
         if Path("/", name).exists():
@@ -225,6 +228,9 @@ def bwrap_argv(bwrap: str, submission: Path, slot: int, limits: Limits, cores: l
              "--ro-bind", str(submission), SUBMISSION]
     if exchange is not None:
         argv += ["--ro-bind", str(exchange), EXCHANGE]
+    if hide_reference:
+        import accel_instructor.reference
+        argv += ["--tmpfs", str(Path(accel_instructor.reference.__file__).resolve().parent)]
     argv += ["--chdir", WORK, "--clearenv"]
     threads = str(max(1, len(cores)))
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": "/tmp/home",
@@ -451,7 +457,11 @@ def execute_student_in_sandbox(notebooks: dict, submission: Path, *, slot: int =
     cores = list(cores or sorted(os.sched_getaffinity(0)))
     runs: dict[str, SandboxRun] = {}
     while len(runs) < len(notebooks):
+        # two-process notebooks share a sandbox without the grader's reference; the others
+        # (whose test cells still import it in the learner's kernel) have one of their own
         rest = {name: nb for name, nb in notebooks.items() if name not in runs}
+        apart = next(iter(rest)) in TWO_PROCESS
+        rest = {name: nb for name, nb in rest.items() if (name in TWO_PROCESS) == apart}
         runs.update(_one_sandbox(rest, submission, bwrap, slot, cores, limits, cell_timeout, wall_seconds))
         fault = next((run.fault for run in runs.values() if run.fault), "")
         if fault:  # the same start would fail the same way: the student waits for a regrade
@@ -551,7 +561,8 @@ def _one_sandbox(notebooks: dict, submission: Path, bwrap: str, slot: int, cores
         else:
             sent[name] = nb
             graders.append(None)
-    argv = bwrap_argv(bwrap, submission, slot, limits, cores, exchange)
+    argv = bwrap_argv(bwrap, submission, slot, limits, cores, exchange,
+                      hide_reference=all(g is not None for g in graders))
     request = json.dumps({"notebooks": [{"name": name, "notebook": nbformat.writes(nb)} for name, nb in sent.items()],
                           "cell_timeout": cell_timeout,
                           "output_bytes_per_cell": limits.output_bytes_per_cell}).encode()

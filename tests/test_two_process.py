@@ -1,0 +1,94 @@
+"""The tampering catalogue with the policy switched OFF, on notebook 01, whose test cells run in
+the grader's own kernel (accel_instructor.grader_kernel, accel_instructor.bridge).
+
+The static policy (accel.policy) is a friendly lint; no guarantee may rest on it. Here intake's
+check finds nothing, so every attacking cell runs in the learner's sandboxed kernel, and still:
+
+* each attack loses at least the points its kernels deserve (the spec's LOSES for 01): it gains
+  nothing over the same kernels handed in without the attack;
+* the control keeps full marks, the untouched release scores zero on every test;
+* the learner's kernel never sees a test's text: its input history holds only the cells that
+  stand in for the tests, and the grader's reference folder is empty in its sandbox.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+import accel_instructor.intake as intake
+from accel_instructor.build import release
+from accel_instructor.grade import grade_class, read_gradebook
+from accel_instructor.samples import Submission, load_spec, write_submission
+from accel_instructor.sandbox import SERVE_SOURCE, TWO_PROCESS
+from conftest import ROOT, copy_course
+
+pytestmark = pytest.mark.nbgrader
+NOTEBOOK = "01_vectorization"
+ATTACKS = sorted(p.stem for p in (ROOT / "tests" / "tampering").glob("*.py"))
+
+
+@pytest.fixture(scope="module")
+def policy_off_class(tmp_path_factory):
+    assert NOTEBOOK in TWO_PROCESS
+    course = copy_course(tmp_path_factory.mktemp("policy_off") / "course", notebooks=[NOTEBOOK])
+    release(course)
+    specs = {}
+    for name in ATTACKS:
+        spec = load_spec(ROOT / "tests" / "tampering" / f"{name}.py")
+        spec.student = name
+        specs[name] = spec
+        write_submission(course, spec)
+    write_submission(course, Submission("untouched", base="release"))
+    checker = intake.check_source
+    intake.check_source = lambda source, protected: []  # the lint off: every learner cell runs
+    old = os.environ.get("ACCEL_CELL_TIMEOUT")
+    os.environ["ACCEL_CELL_TIMEOUT"] = "60"
+    try:
+        run = grade_class(course, [*sorted(specs), "untouched"], cap_seconds=240, jobs=2, log=lambda *_: None)
+    finally:
+        intake.check_source = checker
+        os.environ.pop("ACCEL_CELL_TIMEOUT") if old is None else os.environ.__setitem__("ACCEL_CELL_TIMEOUT", old)
+    rows = {r.student: r for r in read_gradebook(course) if r.notebook == NOTEBOOK}
+    return course, specs, run, rows
+
+
+def _lost(row):
+    return sorted(c.grade_id for c in row.cells if c.grade_id.startswith("test_") and c.score != c.max_score)
+
+
+@pytest.mark.parametrize("name", ATTACKS)
+def test_attack_with_the_policy_off_gains_nothing(policy_off_class, name):
+    _, specs, run, rows = policy_off_class
+    assert name not in run.not_graded(), run.problems()
+    deserved = specs[name].loses.get(NOTEBOOK, [])
+    row = rows[name]
+    if deserved == ["*"]:
+        assert row.score == 0, f"{name}: should score 0, scored {row.score}"
+        return
+    assert set(deserved) <= set(_lost(row)), (
+        f"{name}: its kernels should lose {sorted(deserved)}; with the policy off it lost only {_lost(row)}")
+
+
+def test_control_keeps_full_marks_and_untouched_scores_zero(policy_off_class):
+    _, _, _, rows = policy_off_class
+    assert _lost(rows["t00_control"]) == []
+    tests = [c for c in rows["untouched"].cells if c.grade_id.startswith("test_")]
+    assert tests and all(c.score == 0 for c in tests), [(c.grade_id, c.score) for c in tests]
+
+
+def test_learner_kernel_never_holds_a_test(policy_off_class):
+    """The attack that prints `In` and reads the reference folder finds neither."""
+    course, *_ = policy_off_class
+    graded = json.loads((course.autograded_dir / "t25_history_and_reference" / "acceleration"
+                         / f"{NOTEBOOK}.ipynb").read_text())
+    printed = "".join(
+        "".join(o.get("text", "")) for c in graded["cells"] if c["cell_type"] == "code"
+        and not c["metadata"].get("nbgrader", {}).get("grade") for o in c.get("outputs", []))
+    assert "HISTORY:" in printed and SERVE_SOURCE in printed, printed[:2000]
+    for secret in ("BEGIN HIDDEN TESTS", "default_rng(1701)", "trusted_naive_matmul", "check_close"):
+        assert secret not in printed, secret
+    assert "REFERENCE FILES: []" in printed, printed[-2000:]
+    html = (course.feedback_dir / "t25_history_and_reference" / "acceleration" / f"{NOTEBOOK}.html").read_text()
+    assert "default_rng(1701)" not in html and "BEGIN HIDDEN TESTS" not in html
