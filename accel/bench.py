@@ -98,19 +98,25 @@ def pinned_threads(n: int | None = 1):
     ``n=None`` leaves everything as it is. Pinning makes ratios between two kernels stable on a
     shared machine; it also means BLAS numbers are single-core numbers.
     """
+    global PINNED
     if n is None:
         yield
         return
     numba = sys.modules.get("numba")  # only touch numba if the notebook already uses it
     previous = numba.get_num_threads() if numba is not None else None
+    pinned_before, PINNED = PINNED, n
     with threadpool_limits(limits=n):
         if numba is not None:
             numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
         try:
             yield
         finally:
+            PINNED = pinned_before
             if numba is not None:
                 numba.set_num_threads(previous)
+
+
+PINNED: int | None = None  # the innermost pinned_threads' n: the two-process grader forwards it
 
 
 def benchmark(fn, *args, warmup: int = 1, repeat: int = 5, min_time: float = 0.02,

@@ -25,6 +25,7 @@ import tracemalloc
 import numpy as np
 
 from . import wire
+from .bench import pinned_threads
 from .tensor import Tensor
 
 SOCKET = "/sandbox/exchange/callee.sock"
@@ -86,27 +87,33 @@ class _Server:
         if op in ("call", "traced_call"):
             fn = self.target(request)
             args, kwargs = wire.decode(request["args"], buffers, self.classes)
-            peak = None
-            if op == "traced_call":
-                gc.collect()
-                tracemalloc.start()
-                tracemalloc.clear_traces()
-                tracemalloc.reset_peak()
-                base, _ = tracemalloc.get_traced_memory()
-                try:
-                    result = fn(*args, **kwargs)
-                    peak = tracemalloc.get_traced_memory()[1] - base
-                finally:
-                    tracemalloc.stop()
-            else:
-                result = fn(*args, **kwargs)
-            # the arrays passed in that the call changed (out= kernels): only those go back
-            after = [a if isinstance(a, (np.ndarray, Tensor)) and _changed(a, given) else None
-                     for a, given in zip(args, _arrays_of(request["args"], buffers))]
-            head, bufs = self.reply_value(result)
-            after_head, after_bufs = wire.encode(after)
-            return {"ok": head, "after": _rebase(after_head, len(bufs)), "peak": peak}, bufs + after_bufs
+            threads = request.get("threads")
+            with pinned_threads(threads if type(threads) is int and threads > 0 else None):
+                return self.call(op, fn, args, kwargs, request, buffers)
         raise ValueError(f"unknown request {str(op)[:30]!r}")
+
+    def call(self, op, fn, args, kwargs, request, buffers):
+        """One call of a learner's function; under tracemalloc for ``traced_call``."""
+        peak = None
+        if op == "traced_call":
+            gc.collect()
+            tracemalloc.start()
+            tracemalloc.clear_traces()
+            tracemalloc.reset_peak()
+            base, _ = tracemalloc.get_traced_memory()
+            try:
+                result = fn(*args, **kwargs)
+                peak = tracemalloc.get_traced_memory()[1] - base
+            finally:
+                tracemalloc.stop()
+        else:
+            result = fn(*args, **kwargs)
+        # the arrays passed in that the call changed (out= kernels): only those go back
+        after = [a if isinstance(a, (np.ndarray, Tensor)) and _changed(a, given) else None
+                 for a, given in zip(args, _arrays_of(request["args"], buffers))]
+        head, bufs = self.reply_value(result)
+        after_head, after_bufs = wire.encode(after)
+        return {"ok": head, "after": _rebase(after_head, len(bufs)), "peak": peak}, bufs + after_bufs
 
 
 def _arrays_of(head, buffers) -> list:

@@ -138,8 +138,11 @@ class LearnerFunction:
 
     def _send(self, op: str, args, kwargs):
         __tracebackhide__ = True
+        import accel.bench
         head, buffers = wire.encode((list(args), dict(kwargs)), _tags())
-        reply, data = _link().request({"op": op, **self._target(), "args": head}, buffers)
+        # a timing's thread pin applies on the learner's side too (honoured there: see README)
+        reply, data = _link().request({"op": op, **self._target(), "args": head,
+                                       "threads": accel.bench.PINNED}, buffers)
         result = _value(reply["ok"], data)
         after = wire.decode(reply.get("after", {"t": "list", "v": []}), data)
         for given, changed in zip(args, after if isinstance(after, list) else []):

@@ -527,29 +527,38 @@ def preflight(course: Course, submit, checked: bool) -> None:
     from nbgrader.utils import determine_grade
 
     from .sandbox import merge_outputs
-    nb = probe_notebook()
+    from .sandbox import TWO_PROCESS_PROBE
+    # the probe twice: its test in the learner's kernel, and in a grader kernel (two-process)
+    probes = {"preflight": probe_notebook(), TWO_PROCESS_PROBE: probe_notebook()}
     with tempfile.TemporaryDirectory(prefix=".preflight-", dir=course.root) as tmp:
         staged = Path(tmp) / "staged"
         staged.mkdir()
         os.chmod(tmp, 0o755)
-        nbformat.write(nb, staged / "preflight.ipynb")
+        for name, nb in probes.items():
+            nbformat.write(nb, staged / f"{name}.ipynb")
+        results = {}
         try:
-            answer = submit(staged, {"preflight": nb}).result()
-            notes, fault = collect_student(answer, {"preflight": nb}, Path(tmp) / "results", checked)
-            result = {} if fault else json.loads((Path(tmp) / "results" / "preflight.json").read_text())
+            answer = submit(staged, probes).result()
+            notes, fault = collect_student(answer, probes, Path(tmp) / "results", checked)
+            if not fault:
+                results = {name: json.loads((Path(tmp) / "results" / f"{name}.json").read_text()) for name in probes}
         except Exception as err:  # noqa: BLE001 - whatever it is, it is the grader's
             fault = f"{type(err).__name__}: {str(err)[:240]}"
-        if not fault and result.get("status") != "ok":
-            fault = f"the probe notebook did not finish: {result.get('status')}"
-        if not fault:
-            scored = copy.deepcopy(nb)
+        for name, result in results.items():
+            if fault:
+                break
+            where = "" if name == "preflight" else " (test cell in the grader's kernel)"
+            if result.get("status") != "ok":
+                fault = f"the probe notebook{where} did not finish: {result.get('status')}"
+                break
+            scored = copy.deepcopy(probes[name])
             merge_outputs(scored, result)
             test = scored.cells[1]
             test.outputs = [nbformat.from_dict(o) for o in test.outputs]  # as ReplayExecution hands them on
             points, _ = determine_grade(test)
             if points != 1:
                 shown = " ".join(str(o.get("evalue") or o.get("text") or "") for o in test.outputs)[:240]
-                fault = f"the probe's test cell scored {points} of 1 ({shown.strip() or 'no output'})"
+                fault = f"the probe's test cell{where} scored {points} of 1 ({shown.strip() or 'no output'})"
     if fault:
         raise CourseError(f"preflight failed, no student was graded: {fault}. What to do: {_fix_for(fault)}")
 

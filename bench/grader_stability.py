@@ -47,7 +47,7 @@ from accel_instructor.samples import Submission, load_spec, write_submission  # 
 
 # Known-wrong answers whose speed or plausibility ratio should sit far on the failing side, and
 # one that is fast enough but must still lose its structural points (02_fused_chunked_numpy).
-SLOW_ANSWERS = ["01_matmul_loop_in_disguise", "01_matmul_near_duplicate_cache", "02_chunked_power_cube", "02_fused_scalar_tanh",
+SLOW_ANSWERS = ["01_matmul_loop_in_disguise", "01_matmul_row_loop", "01_matmul_near_duplicate_cache", "02_chunked_power_cube", "02_fused_scalar_tanh",
                 "02_fused_is_one_expression", "02_fused_chunked_numpy", "03_ikj_is_ijk",
                 "04_bandwidth_output_bytes",
                 "04_bandwidth_three_sweeps", "04_peak_times_setup", "04_peak_n_cubed",

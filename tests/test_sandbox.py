@@ -408,3 +408,40 @@ def _as_if_in_root_group(read_text):
             return "0::/\n"
         return read_text(path, *args, **kwargs)
     return read
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the grader makes cgroups only as root")
+def test_the_learners_sandbox_is_frozen_while_the_baseline_runs(monkeypatch):
+    """Two-process timing: the bridge's side hook freezes the sandbox's freezer group for the
+    baseline ("b") and thaws it for the candidate ("c"); a busy process in it gets no CPU time
+    meanwhile."""
+    import time
+
+    from accel_instructor import bridge
+    group = sandbox.Cgroup.create(f"accel-test-freeze-{os.getpid()}", Limits(), sorted(os.sched_getaffinity(0))[:1])
+    if group.freezer() is None:
+        group.remove()
+        pytest.skip(f"no freezer here: {group.notes}")
+    busy = subprocess.Popen([sys.executable, "-c", "while True:\n    pass\n"])
+    try:
+        group.join(busy.pid)
+        monkeypatch.setenv("ACCEL_LEARNER_FREEZER", str(group.freezer()))
+        monkeypatch.setattr(bridge, "_LINK", type("Link", (), {"frozen": False})())
+
+        def cpu_ticks():
+            fields = open(f"/proc/{busy.pid}/stat").read().rsplit(")", 1)[1].split()
+            return int(fields[11]) + int(fields[12])  # utime + stime
+
+        time.sleep(0.3)
+        bridge.side_hook("b")
+        frozen_at = cpu_ticks()
+        time.sleep(0.5)
+        assert cpu_ticks() - frozen_at <= 1, "the frozen sandbox kept running"
+        bridge.side_hook("c")
+        thawed_at = cpu_ticks()
+        time.sleep(0.5)
+        assert cpu_ticks() - thawed_at >= 10, "the thawed sandbox did not run again"
+    finally:
+        busy.kill()
+        busy.wait()
+        group.remove()
