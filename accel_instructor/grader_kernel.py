@@ -99,7 +99,8 @@ class GraderKernel:
                     "MPLCONFIGDIR": str(home / "mpl"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
                     "PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONDONTWRITEBYTECODE": "1",
                     "ACCEL_EXCHANGE_SOCKET": str(self.exchange / "callee.sock"),
-                    "ACCEL_CALL_TIMEOUT": str(self.cell_timeout), "OMP_NUM_THREADS": threads,
+                    # a call that hangs is reported before the cell's own time-out interrupts it
+                    "ACCEL_CALL_TIMEOUT": str(max(5, self.cell_timeout - 5)), "OMP_NUM_THREADS": threads,
                     "OPENBLAS_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "NUMBA_NUM_THREADS": threads})
         env.pop("ACCEL_SANDBOX", None)
         if self.freezer is not None:

@@ -895,10 +895,11 @@ def _executor(nb, cell_timeout: int, cap: int, executed=lambda cell: None, start
                         executed(cell)
             return self.nb
 
-    # a serving cell waits while the grader runs the test (up to a cell's time-out) and starts
+    # a serving cell waits while the grader starts its kernel (the first time) and runs the test
+    # (up to a cell's time-out); then a call still running is interrupted like any cell
     return Runner(nb, resources={"metadata": {"path": WORK}}, kernel_manager_class=AsyncKernelManager,
                   **EXECUTE_SETTINGS, timeout=cell_timeout,
-                  timeout_func=lambda cell: 2 * cell_timeout + 60 if cell.get("metadata", {}).get(SERVE)
+                  timeout_func=lambda cell: cell_timeout + 60 if cell.get("metadata", {}).get(SERVE)
                   else cell_timeout,
                   extra_arguments=["--HistoryManager.hist_file=:memory:", "--InteractiveShell.automagic=False",
                                    "--InteractiveShell.autocall=0"])

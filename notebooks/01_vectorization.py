@@ -26,8 +26,10 @@
 # **How to work.** Fill in the cells marked `# YOUR CODE HERE`, then run the test cell right
 # below. The visible tests give quick feedback; the grader runs more tests on other inputs.
 #
-# **Code rules (all four notebooks).** The grader runs your cells and its tests in one Python
-# process, so it will not run a cell that could change what the tests see. Your code may import
+# **Code rules (all five notebooks).** While grading, the tests of this notebook run in a
+# process of the grader's own that calls your functions with plain data; in notebooks 02 to 05
+# they still share your notebook's Python process. Either way the grader will not run a cell
+# that reaches into shared machinery, and gives a clear reason instead. Your code may import
 # `numpy`, `numba`, `math`, `time`, `functools`, `itertools`, `collections`, `matplotlib` and
 # `accel` (and a few more harmless modules); it may not assign to attributes of modules or shared
 # objects (`np.something = ...`), rebind the names the tests use (`np`, `Tensor`, ...), or use
