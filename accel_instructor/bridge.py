@@ -36,7 +36,7 @@ ERRORS = {cls.__name__: cls for cls in (
     FloatingPointError, RecursionError, LookupError, UnboundLocalError)}
 
 
-ACCEPT_SECONDS = 10  # the learner's serving cell connects as soon as it runs (in milliseconds)
+ACCEPT_SECONDS = 3  # the learner's serving cell connects as soon as it runs (in milliseconds)
 
 
 class LearnerSideError(RuntimeError):
