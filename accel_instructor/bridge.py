@@ -284,10 +284,43 @@ def _set_frozen(frozen: bool) -> None:
         link.frozen = frozen
 
 
+# -- both sides on one core while a timing runs ------------------------------------------------
+
+_SHARED: list = []  # while a timing runs: (this kernel's cores, the learner's cpuset) to restore
+
+
+def share_core(on: bool) -> None:
+    """For a timing, the learner's sandbox (its cpuset cgroup) and this kernel run on one and the
+    same core, the first of the sandbox's: whatever else uses that core slows both sides alike,
+    and a learner's extra threads get no core the single-threaded baseline lacks."""
+    core = os.environ.get("ACCEL_TIMING_CORE", "")
+    if not core.isdigit() or bool(_SHARED) == on:
+        return
+    cpus = Path(os.environ["ACCEL_LEARNER_CPUSET"]) / "cpuset.cpus" if os.environ.get("ACCEL_LEARNER_CPUSET") else None
+    if on:
+        mine = os.sched_getaffinity(0)
+        theirs = cpus.read_text().strip() if cpus is not None else ""
+        _SHARED.append((mine, theirs))
+        if cpus is not None:
+            cpus.write_text(core)
+        os.sched_setaffinity(0, {int(core)})
+    else:
+        mine, theirs = _SHARED.pop()
+        if cpus is not None and theirs:
+            cpus.write_text(theirs)
+        os.sched_setaffinity(0, mine)
+
+
 def side_hook(side: str) -> None:
-    """:mod:`accel.grading`'s timing calls this before each side of a round: the learner's
-    sandbox is frozen while the baseline ("b") runs, thawed for the candidate ("c")."""
-    freeze() if side == "b" else thaw()
+    """:mod:`accel.grading`'s timing calls this around a timing ("begin", "end": both sides on
+    one core) and before each side of a round: the learner's sandbox is frozen while the
+    baseline ("b") runs, thawed for the candidate ("c")."""
+    if side in ("begin", "end"):
+        share_core(side == "begin")
+    elif side == "b":
+        freeze()
+    else:
+        thaw()
 
 
 def install() -> None:

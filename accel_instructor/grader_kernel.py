@@ -82,9 +82,10 @@ class GraderKernel:
     """One notebook's grader kernel: started at its first test cell, closed with the notebook."""
 
     def __init__(self, tests: dict, prelude: str, exchange: Path, cores: list[int], cell_timeout: int,
-                 output_cap: int, freezer: Path | None):
+                 output_cap: int, freezer: Path | None, cpuset: Path | None = None):
         self.tests, self.prelude, self.exchange = tests, prelude, exchange
         self.cores, self.cell_timeout, self.output_cap, self.freezer = cores, cell_timeout, output_cap, freezer
+        self.cpuset = cpuset
         self.stack: ExitStack | None = None
         self.runner = None
 
@@ -105,6 +106,10 @@ class GraderKernel:
         env.pop("ACCEL_SANDBOX", None)
         if self.freezer is not None:
             env["ACCEL_LEARNER_FREEZER"] = str(self.freezer)
+        if self.cores:  # a timing puts both sides on this core (accel_instructor.bridge.share_core)
+            env["ACCEL_TIMING_CORE"] = str(min(self.cores))
+        if self.cpuset is not None:
+            env["ACCEL_LEARNER_CPUSET"] = str(self.cpuset)
         # the tests, then one scratch cell for the bridge's calls (nbclient stores each cell it runs)
         nb = nbformat.v4.new_notebook(cells=[*self.tests.values(), nbformat.v4.new_code_cell("")])
         self.runner = _executor(nb, self.cell_timeout, self.output_cap)

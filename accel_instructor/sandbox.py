@@ -587,7 +587,7 @@ def _one_sandbox(notebooks: dict, submission: Path, bwrap: str, slot: int, cores
         if index not in kernels:
             tests, prelude = graders[index]
             kernels[index] = GraderKernel(tests, prelude, exchange, cores, cell_timeout,
-                                          limits.output_bytes_per_cell, cgroup.freezer())
+                                          limits.output_bytes_per_cell, cgroup.freezer(), cgroup.groups.get("cpuset"))
         try:
             result = kernels[index].run(cell_id)
         except GraderFault as err:

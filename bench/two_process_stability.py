@@ -65,7 +65,7 @@ def main() -> int:
                     lost = {s: next(c.score != c.max_score for c in rows[s].cells if c.grade_id == CHECK)
                             for s in STUDENTS}
                     ratios = sorted(json.loads(line)["ratio"] for line in log.read_text().splitlines()
-                                    if "loop baseline (96x128" in line) if log.exists() else []
+                                    if "vectorized_matmul vs the loop baseline" in line) if log.exists() else []
                     results[str(jobs)].append({"lost": lost, "ratios": ratios, "seconds": seconds,
                                                "not_graded": graded.not_graded()})
                     print(f"[{time.perf_counter() - started:5.0f} s] run {run + 1} --jobs {jobs}: "

@@ -167,7 +167,7 @@ from accel_instructor.reference.matmul import trusted_naive_matmul
 
 def _loop_pair(_seed):
     _gen = np.random.default_rng(1800 + _seed)
-    return _gen.standard_normal((96, 128)), _gen.standard_normal((128, 80))
+    return _gen.standard_normal((2048, 24)), _gen.standard_normal((24, 24))
 
 
 _ratio = speed_ratio(lambda _x, _y: naive_matmul(Tensor(_x), Tensor(_y)), trusted_naive_matmul,
@@ -381,8 +381,8 @@ print("The grader asks for at least 50x against its own loop baseline, on other 
 from accel_instructor.reference.matmul import trusted_naive_matmul
 
 _ratio = speed_ratio(_student, trusted_naive_matmul,
-                     lambda seed: _fresh_pair(seed + 50, (96, 128), (128, 80)), repeats=5)
-require_speedup(_ratio, 50, "vectorized_matmul vs the loop baseline (96x128 @ 128x80)")
+                     lambda seed: _fresh_pair(seed + 50, (2048, 24), (24, 24)), repeats=5)
+require_speedup(_ratio, 50, "vectorized_matmul vs the loop baseline (2048x24 @ 24x24)")
 ### END HIDDEN TESTS
 
 # %% [markdown]

@@ -445,3 +445,37 @@ def test_the_learners_sandbox_is_frozen_while_the_baseline_runs(monkeypatch):
         busy.kill()
         busy.wait()
         group.remove()
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or len(os.sched_getaffinity(0)) < 2,
+                    reason="the grader makes cgroups only as root; one core has nothing to narrow")
+def test_a_timing_puts_the_learner_and_the_grader_on_one_core(monkeypatch):
+    """Two-process timing: around a timing ("begin", "end") the bridge narrows the learner's
+    cpuset group and its own affinity to the sandbox's first core, so a busy neighbour core
+    slows both sides alike; afterwards both get their cores back."""
+    from accel_instructor import bridge
+    cores = sorted(os.sched_getaffinity(0))[:2]
+    group = sandbox.Cgroup.create(f"accel-test-core-{os.getpid()}", Limits(), cores)
+    if "cpuset" not in group.groups:
+        group.remove()
+        pytest.skip(f"no cpuset group here: {group.notes}")
+    busy = subprocess.Popen([sys.executable, "-c", "import time\nwhile True:\n    time.sleep(0.01)\n"])
+    mine = os.sched_getaffinity(0)
+    try:
+        group.join(busy.pid)
+        monkeypatch.setenv("ACCEL_TIMING_CORE", str(cores[1]))
+        monkeypatch.setenv("ACCEL_LEARNER_CPUSET", str(group.groups["cpuset"]))
+        assert os.sched_getaffinity(busy.pid) == set(cores)
+        bridge.side_hook("begin")
+        assert os.sched_getaffinity(busy.pid) == {cores[1]}, "the learner kept its other cores"
+        assert os.sched_getaffinity(0) == {cores[1]}, "the grader did not move to the learner's core"
+        bridge.side_hook("b")
+        bridge.side_hook("c")
+        bridge.side_hook("end")
+        assert os.sched_getaffinity(busy.pid) == set(cores)
+        assert os.sched_getaffinity(0) == mine
+    finally:
+        os.sched_setaffinity(0, mine)
+        busy.kill()
+        busy.wait()
+        group.remove()

@@ -228,7 +228,7 @@ def speed_ratio(candidate, baseline, make_args, *, repeats: int = 5, warmup: int
     window = min_time
     ratios, candidate_times, baseline_times = [], [], []
     mismatch = ""
-    with pinned_threads(threads), steady_heap(), quiet():
+    with pinned_threads(threads), steady_heap(), quiet(), _timing_scope():
         for i in range(warmup):  # untimed: a whole round, so the heap reaches its steady size
             _timed_round(candidate, baseline, make_args, seeds, clock, 0.0, i)
         # The window is one *warm* baseline call: the warm-up's first call may compile or fault
@@ -251,10 +251,22 @@ _SIDE_HOOK = None  # the two-process grader's: called with "c" or "b" before eac
 
 def set_side_hook(hook) -> None:
     """``hook(side)`` runs before each side of a timed round ("c" the candidate, "b" the
-    baseline) and with "c" after it: the two-process grader freezes the learner's sandbox while
-    its baseline runs (:mod:`accel_instructor.bridge`)."""
+    baseline) and with "c" after it, and with "begin" and "end" around a whole timing: the
+    two-process grader puts both sides on one core for the timing and freezes the learner's
+    sandbox while its baseline runs (:mod:`accel_instructor.bridge`)."""
     global _SIDE_HOOK
     _SIDE_HOOK = hook
+
+
+@contextlib.contextmanager
+def _timing_scope():
+    if _SIDE_HOOK is not None:
+        _SIDE_HOOK("begin")
+    try:
+        yield
+    finally:
+        if _SIDE_HOOK is not None:
+            _SIDE_HOOK("end")
 
 
 def _timed_round(candidate, baseline, make_args, seeds, clock, window: float, i: int):
