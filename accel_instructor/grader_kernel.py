@@ -79,15 +79,29 @@ class GraderFault(RuntimeError):
 
 
 class GraderKernel:
-    """One notebook's grader kernel: started at its first test cell, closed with the notebook."""
+    """One notebook's grader kernel. :meth:`start` begins starting it (and running its prelude)
+    on a thread of its own while the learner's kernel starts in the sandbox; every later step
+    runs on that same thread too (the kernel client's event loop belongs to it)."""
 
     def __init__(self, tests: dict, prelude: str, exchange: Path, cores: list[int], cell_timeout: int,
                  output_cap: int, freezer: Path | None, cpuset: Path | None = None):
+        from concurrent.futures import ThreadPoolExecutor
         self.tests, self.prelude, self.exchange = tests, prelude, exchange
         self.cores, self.cell_timeout, self.output_cap, self.freezer = cores, cell_timeout, output_cap, freezer
         self.cpuset = cpuset
         self.stack: ExitStack | None = None
         self.runner = None
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="accel-grader-kernel")
+        self.starting = None
+
+    def start(self) -> "GraderKernel":
+        """Start the kernel in the background; :meth:`run` waits for it."""
+        if self.starting is None:
+            self.starting = self.thread.submit(self._start)
+        return self
+
+    def _on_thread(self, fn, *args):
+        return self.thread.submit(fn, *args).result()
 
     def _start(self) -> None:
         import nbformat
@@ -124,7 +138,7 @@ class GraderKernel:
             self.stack.enter_context(self.runner.setup_kernel(env=env, cwd=str(home), stdout=subprocess.DEVNULL,
                                                               stderr=subprocess.DEVNULL))
         except Exception as err:  # noqa: BLE001 - the grader's side
-            self.close()
+            self._close()
             raise GraderFault(f"the grader kernel did not start ({type(err).__name__}: {err})") from None
         finally:
             os.sched_setaffinity(0, before)
@@ -144,11 +158,13 @@ class GraderKernel:
 
     def run(self, cell_id: str) -> dict:
         """Run one test cell; its outputs and execution count, as the sandbox reports a cell."""
-        cell = self.tests.get(cell_id)
-        if cell is None:
+        if cell_id not in self.tests:
             raise GraderFault(f"the learner's runner asked for a test cell {str(cell_id)[:40]!r} this notebook lacks")
-        if self.runner is None:
-            self._start()
+        self.start().starting.result()  # a fault in starting is raised here, at each test
+        return self._on_thread(self._run, cell_id)
+
+    def _run(self, cell_id: str) -> dict:
+        cell = self.tests[cell_id]
         index = list(self.tests).index(cell_id)
         self._quiet(f"_accel_bridge.begin({names_read(cell.source)!r})", "its bridge")
         try:
@@ -159,6 +175,11 @@ class GraderKernel:
                 "outputs": [dict(o) for o in cell.outputs]}
 
     def close(self) -> None:
+        if self.starting is not None:
+            self._on_thread(self._close)
+        self.thread.shutdown(wait=True)
+
+    def _close(self) -> None:
         if self.stack is not None:
             stack, self.stack = self.stack, None
             try:

@@ -574,9 +574,18 @@ def _one_sandbox(notebooks: dict, submission: Path, bwrap: str, slot: int, cores
     started = time.perf_counter()
     kernels: dict[int, GraderKernel] = {}
 
+    def grader_kernel(index: int) -> GraderKernel | None:
+        """Notebook ``index``'s grader kernel, started (in the background) at the first ask:
+        when its notebook starts in the sandbox, so both kernels start side by side."""
+        if index not in kernels and index < len(graders) and graders[index] is not None:
+            tests, prelude = graders[index]
+            kernels[index] = GraderKernel(tests, prelude, exchange, cores, cell_timeout, limits.output_bytes_per_cell,
+                                          cgroup.freezer(), cgroup.groups.get("cpuset")).start()
+        return kernels.get(index)
+
     def run_test(line: bytes) -> str:
         """A two-process test cell the learner's runner reached: run it in the notebook's grader
-        kernel (started at its first test); returns a grader fault or ''."""
+        kernel; returns a grader fault or ''."""
         try:
             message = json.loads(line)
             index, cell_id = message["notebook"], message["cell"]
@@ -584,12 +593,8 @@ def _one_sandbox(notebooks: dict, submission: Path, bwrap: str, slot: int, cores
             return "the runner wrote a broken serve line (the result protocol failed)"
         if not stream.ready or index != len(stream.runs) or graders[index] is None:
             return "the runner asked for a test cell out of turn (the result protocol failed)"
-        if index not in kernels:
-            tests, prelude = graders[index]
-            kernels[index] = GraderKernel(tests, prelude, exchange, cores, cell_timeout,
-                                          limits.output_bytes_per_cell, cgroup.freezer(), cgroup.groups.get("cpuset"))
         try:
-            result = kernels[index].run(cell_id)
+            result = grader_kernel(index).run(cell_id)
         except GraderFault as err:
             return str(err)
         stream.trusted.add(result["id"])
@@ -614,6 +619,7 @@ def _one_sandbox(notebooks: dict, submission: Path, bwrap: str, slot: int, cores
             helpers = [threading.Thread(target=send, daemon=True), threading.Thread(target=drain, daemon=True)]
             for helper in helpers:
                 helper.start()
+            grader_kernel(0)
             pending, status, fault = bytearray(), None, ""
             deadline = started + wall_seconds
             fd = child.stdout.fileno()
@@ -646,6 +652,7 @@ def _one_sandbox(notebooks: dict, submission: Path, bwrap: str, slot: int, cores
                             deadline = now + wall_seconds  # the next notebook's own cap
                             if done in kernels:
                                 kernels.pop(done).close()
+                            grader_kernel(len(stream.runs))
                     if not fault and (len(pending) > MAX_RESULT_BYTES or stream.size > MAX_RESULT_BYTES):
                         status = f"result larger than {MAX_RESULT_BYTES >> 20} MiB; dropped"
                         stream.cells = {}

@@ -167,7 +167,7 @@ from accel_instructor.reference.matmul import trusted_naive_matmul
 
 def _loop_pair(_seed):
     _gen = np.random.default_rng(1800 + _seed)
-    return _gen.standard_normal((2048, 24)), _gen.standard_normal((24, 24))
+    return _gen.standard_normal((512, 24)), _gen.standard_normal((24, 24))
 
 
 _ratio = speed_ratio(lambda _x, _y: naive_matmul(Tensor(_x), Tensor(_y)), trusted_naive_matmul,
