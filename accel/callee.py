@@ -88,7 +88,7 @@ class _Server:
             value = getattr(self.target(request), str(request["attr"]))
             head, bufs = self.reply_value(value)
             return {"ok": head}, bufs
-        if op in ("call", "traced_call"):
+        if op in ("call", "traced_call", "recorded_call"):
             fn = self.target(request)
             args, kwargs = wire.decode(request["args"], buffers, self.classes)
             threads = request.get("threads")
@@ -127,9 +127,13 @@ class _Server:
         self.pinned = None
 
     def call(self, op, fn, args, kwargs, request, buffers):
-        """One call of a learner's function; under tracemalloc for ``traced_call``."""
-        peak = None
-        if op == "traced_call":
+        """One call of a learner's function; under tracemalloc for ``traced_call``; on
+        recording arrays (:func:`accel.grading.tiling.record_products`) for ``recorded_call``."""
+        peak, products = None, None
+        if op == "recorded_call":
+            from .grading.tiling import record_products
+            result, products = record_products(fn, *args, **kwargs)
+        elif op == "traced_call":
             gc.collect()
             tracemalloc.start()
             tracemalloc.clear_traces()
@@ -147,7 +151,10 @@ class _Server:
                  for a, given in zip(args, _arrays_of(request["args"], buffers))]
         head, bufs = self.reply_value(result)
         after_head, after_bufs = wire.encode(after)
-        return {"ok": head, "after": _rebase(after_head, len(bufs)), "peak": peak}, bufs + after_bufs
+        reply = {"ok": head, "after": _rebase(after_head, len(bufs)), "peak": peak}
+        if products is not None:
+            reply["products"] = [[str(name), [list(shape) for shape in shapes]] for name, shapes in products]
+        return reply, bufs + after_bufs
 
 
 def _arrays_of(head, buffers) -> list:
@@ -209,6 +216,14 @@ def serve(namespace: dict, path: str = SOCKET, connect_seconds: float = 120.0) -
             if time.monotonic() > deadline:
                 return
             time.sleep(0.02)
+    answer(sock, namespace)
+
+
+def answer(sock: socket.socket, namespace) -> None:
+    """Answer requests on ``sock`` with the functions and values of ``namespace`` until the
+    other side says "end" or closes it (the learner's kernel for one test cell; the grader's
+    trusted baselines process for the life of a grader kernel)."""
+    __tracebackhide__ = True
     server = _Server(namespace)
     with sock, _unpinned(server):
         while True:

@@ -69,8 +69,10 @@ def _encode(value, buffers, tags, depth):
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in DTYPE_KINDS or value.dtype.fields is not None:
             raise WireError(f"an array of dtype {value.dtype} cannot cross (numbers and bools only)")
-        plain = np.ascontiguousarray(value.view(np.ndarray))
-        buffers.append(memoryview(plain).cast("B") if plain.size else b"")
+        plain = value.view(np.ndarray)
+        if not plain.flags.c_contiguous:  # (not np.ascontiguousarray: it makes a 0-d array 1-d)
+            plain = plain.copy(order="C")
+        buffers.append(memoryview(plain.reshape(-1)).cast("B") if plain.size else b"")
         head = {"t": "array", "dtype": plain.dtype.str, "shape": list(plain.shape), "buf": len(buffers) - 1}
         if type(value) is not np.ndarray:
             head["sub"] = tags.get(type(value), type(value).__name__)[:100]

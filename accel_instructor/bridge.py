@@ -91,16 +91,7 @@ class _Link:
             self.close()
             self.problem = f"the connection to your kernel failed ({err})"
             raise LearnerSideError(self.problem) from None
-        if "error" in reply:
-            error = reply["error"] if isinstance(reply["error"], dict) else {}
-            kind, message = str(error.get("type", "Exception"))[:100], str(error.get("message", ""))[:2000]
-            cls = ERRORS.get(kind)
-            if cls is None:
-                raise LearnerSideError(f"{kind}: {message}")
-            raise cls(message)
-        if "ok" not in reply:
-            raise LearnerSideError("your kernel sent a reply without a result")
-        return reply, data
+        return _checked(reply, data)
 
     def close(self) -> None:
         if self.conn is not None:
@@ -112,7 +103,84 @@ class _Link:
             self.conn = None
 
 
+def _checked(reply: dict, data: list, who: str = "your kernel"):
+    """A reply as (reply, buffers); an error reply raised as the same built-in exception type."""
+    __tracebackhide__ = True
+    if "error" in reply:
+        error = reply["error"] if isinstance(reply["error"], dict) else {}
+        kind, message = str(error.get("type", "Exception"))[:100], str(error.get("message", ""))[:2000]
+        cls = ERRORS.get(kind)
+        if cls is None:
+            raise LearnerSideError(f"{kind}: {message}")
+        raise cls(message)
+    if "ok" not in reply:
+        raise LearnerSideError(f"{who} sent a reply without a result")
+    return reply, data
+
+
+class _Baselines:
+    """The grader's own baselines, in a process of the grader's (``python -m
+    accel_instructor.bridge --baselines``) started at the first baseline a timing calls: each
+    baseline call crosses a socket as plain data, as a call of the learner's kernel does, so
+    both sides of a ratio pay the same crossing. It runs on the grader kernel's cores (on the
+    timing's one core while a timing runs) and is never frozen."""
+
+    def __init__(self, timeout: float):
+        import subprocess
+        import sys
+        mine, theirs = socket.socketpair()
+        self.process = subprocess.Popen([sys.executable, "-m", "accel_instructor.bridge", "--baselines",
+                                         str(theirs.fileno())], pass_fds=[theirs.fileno()],
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        theirs.close()
+        mine.settimeout(timeout)
+        self.conn = mine
+
+    def request(self, header: dict, buffers: list = ()):
+        __tracebackhide__ = True
+        try:
+            wire.send(self.conn, header, buffers)
+            reply, data = wire.receive(self.conn)
+        except (OSError, ConnectionError, wire.WireError) as err:
+            raise RuntimeError(f"the grader's baselines process failed ({err})") from None
+        return _checked(reply, data, "the grader's baselines process")
+
+
+TRUSTED_MODULES = ("accel_instructor.reference", "accel.grading")  # where the grader's baselines live
+
+
+def _resolve(name: str):
+    """``module:qualname`` of a function in :data:`TRUSTED_MODULES`, imported."""
+    import importlib
+    module, _, qualname = str(name).partition(":")
+    if module.split(".")[0] not in ("accel", "accel_instructor") or not module.startswith(TRUSTED_MODULES):
+        raise KeyError(name)
+    found = importlib.import_module(module)
+    for part in qualname.split("."):
+        found = getattr(found, part)
+    return found
+
+
+class _TrustedNames(dict):
+    """The baselines process's namespace: any function of the grader's trusted modules, by name."""
+
+    def __missing__(self, name):
+        try:
+            self[name] = _resolve(name)
+        except (ImportError, AttributeError, ValueError) as err:
+            raise KeyError(name) from err
+        return self[name]
+
+    def __contains__(self, name) -> bool:
+        try:
+            self[name]
+        except KeyError:
+            return False
+        return True
+
+
 _LINK: _Link | None = None
+_BASELINES: _Baselines | None = None
 _BOUND: dict[str, object] = {}  # names bound from the learner's side, and what they were bound to
 
 
@@ -141,16 +209,19 @@ class LearnerFunction:
         import accel.bench
         head, buffers = wire.encode((list(args), dict(kwargs)), _tags())
         # a timing's thread pin applies on the learner's side too (honoured there: see README)
-        reply, data = _link().request({"op": op, **self._target(), "args": head,
-                                       "threads": accel.bench.PINNED}, buffers)
+        reply, data = self._channel().request({"op": op, **self._target(), "args": head,
+                                               "threads": accel.bench.PINNED}, buffers)
         result = _value(reply["ok"], data)
         after = wire.decode(reply.get("after", {"t": "list", "v": []}), data)
         for given, changed in zip(args, after if isinstance(after, list) else []):
             _write_back(given, changed)
-        return result, reply.get("peak")
+        return result, reply
 
     def _target(self) -> dict:
         return {"name": self.name}
+
+    def _channel(self):
+        return _link()
 
     def __call__(self, *args, **kwargs):
         __tracebackhide__ = True
@@ -160,13 +231,58 @@ class LearnerFunction:
         """The result and the peak bytes tracemalloc saw while the call ran, in the learner's
         kernel (a learner-side report)."""
         __tracebackhide__ = True
-        result, peak = self._send("traced_call", args, kwargs)
+        result, reply = self._send("traced_call", args, kwargs)
+        peak = reply.get("peak")
         if type(peak) is not int or peak < 0:
             raise LearnerSideError("your kernel reported no memory peak for the call")
         return result, peak
 
+    def recorded_call(self, a, b, *args, **kwargs) -> tuple[object, list]:
+        """``record_products`` of this function, run in the learner's kernel: the result and
+        the products the recording arrays saw there, as ``(operation, operand shapes)`` (a
+        learner-side report)."""
+        __tracebackhide__ = True
+        result, reply = self._send("recorded_call", (a, b, *args), kwargs)
+        products = reply.get("products")
+        try:
+            checked = [(name, tuple(tuple(int(n) for n in shape) for shape in shapes))
+                       for name, shapes in products if type(name) is str]
+        except (TypeError, ValueError):
+            checked = None
+        if checked is None or len(checked) != len(products) or len(checked) > 1_000_000:
+            raise LearnerSideError("your kernel reported no products for the recorded call")
+        return result, checked
+
     def __repr__(self) -> str:
         return f"<your {self.kind} {self.name}>"
+
+
+class BaselineFunction(LearnerFunction):
+    """One of the grader's baselines, called in the grader's baselines process (:class:`_Baselines`)."""
+
+    def _channel(self):
+        global _BASELINES
+        if _BASELINES is None:
+            _BASELINES = _Baselines(float(os.environ.get("ACCEL_CALL_TIMEOUT", "110")))
+        return _BASELINES
+
+    def __repr__(self) -> str:
+        return f"<the grader's baseline {self.name}>"
+
+
+def across(baseline):
+    """What a timing calls for ``baseline`` (``accel.grading.set_baseline_hook``): a function of
+    the grader's trusted modules, found there by its name, becomes a :class:`BaselineFunction`;
+    anything else (a lambda of a test, say) runs here as it is."""
+    module, qualname = getattr(baseline, "__module__", None), getattr(baseline, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str) or "<" in qualname:
+        return baseline
+    try:
+        if _resolve(f"{module}:{qualname}") is not baseline:
+            return baseline
+    except (KeyError, ImportError, AttributeError, ValueError):
+        return baseline
+    return BaselineFunction(f"{module}:{qualname}")
 
 
 class RemoteObject(LearnerFunction):
@@ -297,18 +413,21 @@ def share_core(on: bool) -> None:
     if not core.isdigit() or bool(_SHARED) == on:
         return
     cpus = Path(os.environ["ACCEL_LEARNER_CPUSET"]) / "cpuset.cpus" if os.environ.get("ACCEL_LEARNER_CPUSET") else None
+    baselines = [_BASELINES.process.pid] if _BASELINES is not None else []
     if on:
         mine = os.sched_getaffinity(0)
         theirs = cpus.read_text().strip() if cpus is not None else ""
         _SHARED.append((mine, theirs))
         if cpus is not None:
             cpus.write_text(core)
-        os.sched_setaffinity(0, {int(core)})
+        for pid in [0, *baselines]:  # a baselines process started later inherits the core
+            os.sched_setaffinity(pid, {int(core)})
     else:
         mine, theirs = _SHARED.pop()
         if cpus is not None and theirs:
             cpus.write_text(theirs)
-        os.sched_setaffinity(0, mine)
+        for pid in [0, *baselines]:
+            os.sched_setaffinity(pid, mine)
 
 
 def side_hook(side: str) -> None:
@@ -324,6 +443,20 @@ def side_hook(side: str) -> None:
 
 
 def install() -> None:
-    """In the grader kernel, once: the timing helpers freeze the learner around baselines."""
+    """In the grader kernel, once: the timing helpers put both sides on one core, freeze the
+    learner around baselines and call the grader's baselines across a boundary too."""
     import accel.grading
     accel.grading.set_side_hook(side_hook)
+    accel.grading.set_baseline_hook(across)
+
+
+def _serve_baselines(fd: int) -> None:
+    """The grader's baselines process: answer calls on the inherited socket until it closes."""
+    from accel.callee import answer
+    answer(socket.socket(fileno=fd), _TrustedNames())
+
+
+if __name__ == "__main__":
+    import sys
+    if sys.argv[1:2] == ["--baselines"] and len(sys.argv) == 3:
+        _serve_baselines(int(sys.argv[2]))

@@ -26,7 +26,7 @@ import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
-SETUP_ID = "setup"  # grade_id of the locked set-up cell
+SETUP_ID = "setup"  # the locked set-up cell's grade_id is "setup_<topic>" (grade_ids are unique per course)
 
 
 def _nbgrader(cell) -> dict:
@@ -46,7 +46,7 @@ def split(nb):
     for cell in learner.cells:
         if cell.get("cell_type") != "code":
             continue
-        if not prelude and _nbgrader(cell).get("grade_id") == SETUP_ID:
+        if not prelude and str(_nbgrader(cell).get("grade_id", "")).startswith(f"{SETUP_ID}_"):
             prelude = cell.source
         if is_test_cell(cell):
             tests[cell.get("id")] = copy.deepcopy(cell)

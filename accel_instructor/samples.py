@@ -6,7 +6,9 @@ or the release stub (``base="release"``).
 """
 from __future__ import annotations
 
+import contextlib
 import copy
+import os
 import runpy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,3 +183,24 @@ def pack(submissions: list[Submission], prefix: str = "known_wrong") -> list[tup
                 student.damage[notebook] = "missing"  # nothing to prove there: skip its run time
         packed.append((student, carried))
     return packed
+
+
+@contextlib.contextmanager
+def catalogue_grading(policy: bool = True, cell_timeout: int = 60):
+    """How the hostile catalogues are graded (tests and benchmarks alike): each cell gets
+    ``cell_timeout`` seconds (a speed check with fresh inputs takes a few), and with
+    ``policy=False`` intake's static check finds nothing, in this process only, so every
+    attacking cell runs (the policy is a lint: no verdict may rest on it)."""
+    from . import intake
+    checker, old = intake.check_source, os.environ.get("ACCEL_CELL_TIMEOUT")
+    if not policy:
+        intake.check_source = lambda source, protected: []
+    os.environ["ACCEL_CELL_TIMEOUT"] = str(cell_timeout)
+    try:
+        yield
+    finally:
+        intake.check_source = checker
+        if old is None:
+            os.environ.pop("ACCEL_CELL_TIMEOUT", None)
+        else:
+            os.environ["ACCEL_CELL_TIMEOUT"] = old

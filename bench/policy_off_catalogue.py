@@ -26,11 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.pop("ACCEL_DB_URL", None)  # throwaway gradebooks, never the instructor's
 
-import accel_instructor.intake as intake  # noqa: E402
 from accel_instructor.build import release  # noqa: E402
 from accel_instructor.course import Course  # noqa: E402
 from accel_instructor.grade import grade_class, read_gradebook  # noqa: E402
-from accel_instructor.samples import load_spec, write_submission  # noqa: E402
+from accel_instructor.samples import catalogue_grading, load_spec, write_submission  # noqa: E402
 
 NOTEBOOKS = ["01_vectorization", "02_kernel_fusion"]
 ATTACKS = sorted(p.stem for p in (ROOT / "tests" / "tampering").glob("*.py"))
@@ -51,14 +50,8 @@ def grade_catalogue(scratch: Path, policy: bool) -> dict:
         spec.student = name
         specs[name] = spec
         write_submission(course, spec)
-    checker = intake.check_source
-    if not policy:
-        intake.check_source = lambda source, protected: []  # the lint off: every cell runs
-    os.environ["ACCEL_CELL_TIMEOUT"] = "60"  # as in tests/test_catalogues.py
-    try:
+    with catalogue_grading(policy=policy):  # as tests/test_catalogues.py grades it
         grade_class(course, sorted(specs), cap_seconds=240, jobs=2, log=lambda *_: None)
-    finally:
-        intake.check_source = checker
     rows = {(r.student, r.notebook): r for r in read_gradebook(course)}
     result = {}
     for name, spec in specs.items():

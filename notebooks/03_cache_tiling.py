@@ -35,7 +35,7 @@
 # to fit that budget (`accel.machine.array_bytes_beyond_caches`); a printed note says when the
 # cap keeps part of a measurement in cache.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "setup_tiling", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import math
 import os
 
@@ -277,13 +277,16 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
 # long before the cache is full (*conflict misses*). How strongly this shows depends on the size
 # and layout of your caches, which is exactly why the grader fixes the size it measures at.
 #
-# The grader checks this on its own inputs, timing both in the same process, interleaved, best
-# of several rounds. To pass, `matmul_ikj` must be at least **5x** faster than `matmul_ijk`
-# (your own, and a compiled i, j, p loop of the grader's) on 256 x 256 float64 matrices, a
-# size with power-of-two rows; a correct pair is usually well beyond that there.
+# The grader checks this on its own inputs. It times your `matmul_ikj` against a compiled
+# i, j, p loop of its own in alternating rounds, with fresh inputs for every call, and takes the
+# median of the rounds' ratios. Every call, yours and the grader's, crosses from the grader's
+# process into another one and back (about a millisecond for three 256 x 256 arrays), so the
+# ratio it sees is lower than the one you measure above. To pass, `matmul_ikj` must be at least
+# **4x** faster on 256 x 256 float64 matrices, a size with power-of-two rows; a correct pair
+# reads about 12x there in the grader, and an i, j, p loop about 1x.
 
 # %% nbgrader={"grade": true, "grade_id": "test_matmul_ikj_speed", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-"""matmul_ikj: at least 5x faster than matmul_ijk at N=256 float64 (paired rounds, median ratio)."""
+"""matmul_ikj: at least 4x faster than an i, j, p loop at N=256 float64 (paired rounds, median ratio)."""
 from accel.grading import quiet, require_speedup, speed_ratio
 
 
@@ -305,7 +308,7 @@ with quiet():
 if _ijk_ready:
     ratio = speed_ratio(matmul_ikj, matmul_ijk, _fresh_operands, repeats=5)
     print(f"matmul_ikj vs your matmul_ijk at 256x256: {ratio}")
-print("The grader asks for at least 5x against its own compiled i, j, p loop.")
+print("The grader asks for at least 4x against its own compiled i, j, p loop.")
 ### BEGIN HIDDEN TESTS
 from accel_instructor.reference.tiling import baseline_matmul_ijk
 
@@ -313,7 +316,7 @@ with quiet():
     baseline_matmul_ijk(*_fresh_operands(0, 8, 8, 8))  # compile outside the timing
 _ratio = speed_ratio(matmul_ikj, baseline_matmul_ijk, lambda _seed: _fresh_operands(_seed + 50),
                      repeats=5)
-require_speedup(_ratio, 5, "matmul_ikj vs the grader's compiled i, j, p loop (256x256 float64)")
+require_speedup(_ratio, 4, "matmul_ikj vs the grader's compiled i, j, p loop (256x256 float64)")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -680,7 +683,8 @@ for _m, _k, _n, _t in [(150, 100, 70, 32), (70, 90, 33, 16)]:
 # Tiling on top of BLAS adds one Python loop step per tile product. With reasonable tiles that
 # should cost a few times one BLAS call at most; the grader checks that `tiled_matmul` with
 # `tile_size=64` on 256 x 256 float32 matrices takes at most **10x** as long as one `np.matmul`
-# (one thread, same process, paired rounds, median ratio).
+# (one thread, paired rounds, median ratio; in the grader both calls cross the same process
+# boundary).
 
 # %% nbgrader={"grade": true, "grade_id": "test_tiled_matmul_speed", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """tiled_matmul: at most 10x slower than one np.matmul at N=256, tile_size=64 (1 thread, paired)."""

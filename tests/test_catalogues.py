@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import runpy
 
 import pytest
@@ -21,7 +20,7 @@ import pytest
 from accel_instructor.build import release
 from accel_instructor.grade import grade_class, read_gradebook, tripwire_paths
 from accel_instructor.report import save_run, write_report
-from accel_instructor.samples import load_spec, write_submission
+from accel_instructor.samples import catalogue_grading, load_spec, write_submission
 from accel_instructor.sandbox import tree_digest
 from conftest import ROOT, copy_course
 
@@ -55,12 +54,8 @@ def catalogue(tmp_path_factory):
     (course.submitted_dir / "b08_duplicated_cell" / "acceleration" / "homework3.ipynb").write_text("{}")
     before = _tree_digest(course.submitted_dir)
     shared = tree_digest(tripwire_paths(course))
-    old = os.environ.get("ACCEL_CELL_TIMEOUT")
-    os.environ["ACCEL_CELL_TIMEOUT"] = "60"  # a speed check with fresh inputs takes a few s
-    try:
+    with catalogue_grading():
         run = grade_class(course, sorted(specs), cap_seconds=240, jobs=2, log=lambda *_: None)
-    finally:
-        os.environ.pop("ACCEL_CELL_TIMEOUT") if old is None else os.environ.__setitem__("ACCEL_CELL_TIMEOUT", old)
     save_run(course, run)
     report = write_report(course)
     rows = {(r.student, r.notebook): r for r in read_gradebook(course)}

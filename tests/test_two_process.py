@@ -15,14 +15,12 @@ already), and still:
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
-import accel_instructor.intake as intake
 from accel_instructor.build import release
 from accel_instructor.grade import grade_class, read_gradebook
-from accel_instructor.samples import Submission, load_spec, write_submission
+from accel_instructor.samples import Submission, catalogue_grading, load_spec, write_submission
 from accel_instructor.sandbox import SERVE_SOURCE, TWO_PROCESS
 from conftest import ROOT, copy_course
 
@@ -51,15 +49,8 @@ def policy_off_class(tmp_path_factory):
         specs[name] = spec
         write_submission(course, spec)
     write_submission(course, Submission("untouched", base="release"))
-    checker = intake.check_source
-    intake.check_source = lambda source, protected: []  # the lint off: every learner cell runs
-    old = os.environ.get("ACCEL_CELL_TIMEOUT")
-    os.environ["ACCEL_CELL_TIMEOUT"] = "60"
-    try:
+    with catalogue_grading(policy=False):  # the lint off: every learner cell runs
         run = grade_class(course, [*sorted(specs), "untouched"], cap_seconds=240, jobs=2, log=lambda *_: None)
-    finally:
-        intake.check_source = checker
-        os.environ.pop("ACCEL_CELL_TIMEOUT") if old is None else os.environ.__setitem__("ACCEL_CELL_TIMEOUT", old)
     rows = {r.student: r for r in read_gradebook(course) if r.notebook == NOTEBOOK}
     return course, specs, run, rows
 

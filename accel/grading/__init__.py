@@ -226,6 +226,8 @@ def speed_ratio(candidate, baseline, make_args, *, repeats: int = 5, warmup: int
     __tracebackhide__ = True  # IPython then shows the message, not this helper
     seeds = itertools.count()
     window = min_time
+    if _BASELINE_HOOK is not None:  # the two-process grader: the baseline crosses as the learner's calls do
+        baseline = _BASELINE_HOOK(baseline)
     ratios, candidate_times, baseline_times = [], [], []
     mismatch = ""
     with pinned_threads(threads), steady_heap(), quiet(), _timing_scope():
@@ -256,6 +258,17 @@ def set_side_hook(hook) -> None:
     sandbox while its baseline runs (:mod:`accel_instructor.bridge`)."""
     global _SIDE_HOOK
     _SIDE_HOOK = hook
+
+
+_BASELINE_HOOK = None  # the two-process grader's: a baseline -> the same baseline, called across
+
+
+def set_baseline_hook(hook) -> None:
+    """``hook(baseline)`` returns the function :func:`speed_ratio` times as the baseline: the
+    two-process grader runs the grader's own baselines in a trusted process of its own, called
+    across the same boundary as the learner's kernel (:mod:`accel_instructor.bridge`)."""
+    global _BASELINE_HOOK
+    _BASELINE_HOOK = hook
 
 
 @contextlib.contextmanager

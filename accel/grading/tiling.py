@@ -130,6 +130,9 @@ def record_products(fn, a: np.ndarray, b: np.ndarray, *args, **kwargs):
     __tracebackhide__ = True  # IPython then shows the message, not this helper
     from ..tensor import Tensor
 
+    recorded_call = getattr(type(fn), "recorded_call", None)
+    if recorded_call is not None:  # a learner's function in the two-process grader: recorded there
+        return recorded_call(fn, a, b, *args, **kwargs)
     log: list = []
     result = fn(Tensor(recording(a, log)), Tensor(recording(b, log)), *args, **kwargs)
     if type(result) is Tensor and type(result.data) is RecordingArray:
