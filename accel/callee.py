@@ -1,7 +1,7 @@
 """The learner's side of a two-process test cell: answer the grader's calls, as plain data.
 
 While the grader runs a test cell in its own process (:mod:`accel_instructor.bridge`), the
-learner's kernel runs one cell the grader put in place of the test: ``serve(globals())``. It
+learner's kernel runs one cell the grader put in place of the test: ``serve(globals(), path)``. It
 connects to the grader's socket and answers requests until the test is over:
 
 * ``describe`` names: for each, "missing", "callable", a plain value, or a handle;
@@ -29,7 +29,6 @@ import numpy as np
 from . import wire
 from .tensor import Tensor
 
-SOCKET = "/sandbox/exchange/callee.sock"
 
 
 def _tagged_classes() -> dict:
@@ -200,7 +199,7 @@ def _unpinned(server: _Server):
         server.unpin()
 
 
-def serve(namespace: dict, path: str = SOCKET, connect_seconds: float = 120.0) -> None:
+def serve(namespace: dict, path: str, connect_seconds: float = 120.0) -> None:
     """Answer the grader's requests for one test cell, then return."""
     __tracebackhide__ = True
     if not os.environ.get("ACCEL_SANDBOX"):

@@ -4,7 +4,7 @@ For a notebook in :data:`accel_instructor.sandbox.TWO_PROCESS` the trusted side 
 prepared notebook before anything runs (:func:`split`):
 
 * the learner's sandbox gets the notebook with each graded test cell's source replaced by
-  :data:`~accel_instructor.sandbox.SERVE_SOURCE` (no test text, visible or hidden, ever enters
+  :func:`~accel_instructor.sandbox.serve_source` (no test text, visible or hidden, ever enters
   the learner's kernel, its history ``In``, its globals or its files);
 * a :class:`GraderKernel` (an IPython kernel of the grading user's, outside the sandbox, on the
   sandbox's cores) runs the notebook's set-up cell as its prelude, then each test cell when the
@@ -38,9 +38,10 @@ def is_test_cell(cell) -> bool:
     return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
 
 
-def split(nb):
-    """(the learner's notebook, the test cells by id, the prelude source) for a prepared notebook."""
-    from .sandbox import SERVE, SERVE_SOURCE
+def split(nb, serve_source: str):
+    """(the learner's notebook, the test cells by id, the prelude source) for a prepared
+    notebook; each test cell's source becomes ``serve_source`` in the learner's notebook."""
+    from .sandbox import SERVE
     learner = copy.deepcopy(nb)
     tests, prelude = {}, ""
     for cell in learner.cells:
@@ -50,7 +51,7 @@ def split(nb):
             prelude = cell.source
         if is_test_cell(cell):
             tests[cell.get("id")] = copy.deepcopy(cell)
-            cell.source = SERVE_SOURCE
+            cell.source = serve_source
             cell.metadata[SERVE] = True
     return learner, tests, prelude
 
@@ -83,10 +84,10 @@ class GraderKernel:
     on a thread of its own while the learner's kernel starts in the sandbox; every later step
     runs on that same thread too (the kernel client's event loop belongs to it)."""
 
-    def __init__(self, tests: dict, prelude: str, exchange: Path, cores: list[int], cell_timeout: int,
+    def __init__(self, tests: dict, prelude: str, socket_path: Path, cores: list[int], cell_timeout: int,
                  output_cap: int, freezer: Path | None, cpuset: Path | None = None):
         from concurrent.futures import ThreadPoolExecutor
-        self.tests, self.prelude, self.exchange = tests, prelude, exchange
+        self.tests, self.prelude, self.socket_path = tests, prelude, socket_path
         self.cores, self.cell_timeout, self.output_cap, self.freezer = cores, cell_timeout, output_cap, freezer
         self.cpuset = cpuset
         self.stack: ExitStack | None = None
@@ -113,7 +114,7 @@ class GraderKernel:
         env.update({"NBGRADER_EXECUTION": "autograde", "MPLBACKEND": "Agg", "IPYTHONDIR": str(home / "ipython"),
                     "MPLCONFIGDIR": str(home / "mpl"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
                     "PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONDONTWRITEBYTECODE": "1",
-                    "ACCEL_EXCHANGE_SOCKET": str(self.exchange / "callee.sock"),
+                    "ACCEL_EXCHANGE_SOCKET": str(self.socket_path),
                     # a call that hangs is reported before the cell's own time-out interrupts it
                     "ACCEL_CALL_TIMEOUT": str(max(5, self.cell_timeout - 5)), "OMP_NUM_THREADS": threads,
                     "OPENBLAS_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "NUMBA_NUM_THREADS": threads})

@@ -69,7 +69,20 @@ EXCHANGE = "/sandbox/exchange"  # the grader kernel's socket, for two-process no
 TWO_PROCESS_PROBE = "preflight_two_process"  # grade's preflight sends its probe down both paths
 TWO_PROCESS = frozenset({"01_vectorization", "03_cache_tiling", TWO_PROCESS_PROBE})
 # What the learner's kernel runs in a two-process test cell's place (accel.callee): no name bound.
-SERVE_SOURCE = '__import__("accel.callee").callee.serve(globals())'
+SERVE_CALL = '__import__("accel.callee").callee.serve(globals(), '
+
+
+def serve_source(index: int) -> str:
+    """The one line that stands in the learner's notebook for a test cell of the sandbox's
+    ``index``-th notebook. Each notebook has a socket of its own: a serving cell of the next
+    notebook can never reach the grader kernel of the one before while that kernel shuts down."""
+    return f'{SERVE_CALL}"{EXCHANGE}/{socket_name(index)}")'
+
+
+def socket_name(index: int) -> str:
+    return f"notebook-{int(index)}.sock"
+
+
 SERVE = "accel_serve"  # cell metadata: this cell stands for a test cell the grader runs
 MAX_RESULT_BYTES = 64 << 20
 NOT_RUN = "GraderCellNotRun"
@@ -554,9 +567,9 @@ def _one_sandbox(notebooks: dict, submission: Path, bwrap: str, slot: int, cores
     exchange = Path(tempfile.mkdtemp(prefix="accel-exchange-"))
     os.chmod(exchange, 0o755)
     sent, graders = {}, []  # what the sandbox gets; per notebook, its grader kernel (two-process)
-    for name, nb in notebooks.items():
+    for index, (name, nb) in enumerate(notebooks.items()):
         if name in TWO_PROCESS:
-            learner_nb, tests, prelude = split(nb)
+            learner_nb, tests, prelude = split(nb, serve_source(index))
             sent[name] = learner_nb
             graders.append((tests, prelude))
         else:
@@ -579,7 +592,8 @@ def _one_sandbox(notebooks: dict, submission: Path, bwrap: str, slot: int, cores
         when its notebook starts in the sandbox, so both kernels start side by side."""
         if index not in kernels and index < len(graders) and graders[index] is not None:
             tests, prelude = graders[index]
-            kernels[index] = GraderKernel(tests, prelude, exchange, cores, cell_timeout, limits.output_bytes_per_cell,
+            kernels[index] = GraderKernel(tests, prelude, exchange / socket_name(index), cores, cell_timeout,
+                                          limits.output_bytes_per_cell,
                                           cgroup.freezer(), cgroup.groups.get("cpuset")).start()
         return kernels.get(index)
 

@@ -21,7 +21,7 @@ import pytest
 from accel_instructor.build import release
 from accel_instructor.grade import grade_class, read_gradebook
 from accel_instructor.samples import Submission, catalogue_grading, load_spec, write_submission
-from accel_instructor.sandbox import SERVE_SOURCE, TWO_PROCESS
+from accel_instructor.sandbox import SERVE_CALL, TWO_PROCESS
 from conftest import ROOT, copy_course
 
 pytestmark = pytest.mark.nbgrader
@@ -87,7 +87,7 @@ def test_learner_kernel_never_holds_a_test(policy_off_class):
     printed = "".join(
         "".join(o.get("text", "")) for c in graded["cells"] if c["cell_type"] == "code"
         and not c["metadata"].get("nbgrader", {}).get("grade") for o in c.get("outputs", []))
-    assert "HISTORY:" in printed and SERVE_SOURCE in printed, printed[:2000]
+    assert "HISTORY:" in printed and SERVE_CALL in printed, printed[:2000]
     for secret in ("BEGIN HIDDEN TESTS", "default_rng(1701)", "trusted_naive_matmul", "check_close"):
         assert secret not in printed, secret
     assert "REFERENCE FILES: []" in printed, printed[-2000:]
