@@ -153,7 +153,7 @@ def _resolve(name: str):
     """``module:qualname`` of a function in :data:`TRUSTED_MODULES`, imported."""
     import importlib
     module, _, qualname = str(name).partition(":")
-    if module.split(".")[0] not in ("accel", "accel_instructor") or not module.startswith(TRUSTED_MODULES):
+    if not any(module == m or module.startswith(f"{m}.") for m in TRUSTED_MODULES):
         raise KeyError(name)
     found = importlib.import_module(module)
     for part in qualname.split("."):
