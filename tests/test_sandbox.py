@@ -276,7 +276,8 @@ def test_the_runner_executes_as_nbgrader_execute_does():
     from accel_instructor.sandbox import EXECUTE_SETTINGS, _executor
     nbgrader_execute, plain = Execute(), NotebookClient(nbformat.v4.new_notebook())
     runner = _executor(nbformat.v4.new_notebook(), cell_timeout=7, cap=100)
-    set_by_the_grader = {"timeout", "extra_arguments", "kernel_manager_class", "resources", "nb", "km"}
+    set_by_the_grader = {"timeout", "extra_arguments", "kernel_manager_class", "resources", "nb", "km",
+                         "shutdown_kernel"}
     differ = {name for name in plain.trait_names()
               if name in Execute.class_trait_names() and name not in set_by_the_grader
               and getattr(nbgrader_execute, name) != getattr(plain, name)}
