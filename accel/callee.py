@@ -88,7 +88,9 @@ class _Server:
             return {"ok": head}, bufs
         if op in ("call", "traced_call", "recorded_call"):
             fn = self.target(request)
-            args, kwargs = wire.decode(request["args"], buffers, self.classes)
+            # the call gets arrays of its own; the bytes as they came stay, to see what it changed
+            own = [np.array(buffer, dtype=np.uint8) for buffer in buffers]
+            args, kwargs = wire.decode(request["args"], own, self.classes)
             threads = request.get("threads")
             self.pin(threads if type(threads) is int and threads > 0 else None)
             return self.call(op, fn, args, kwargs, request, buffers)
@@ -172,8 +174,11 @@ def _changed(value, given) -> bool:
     data = value.data if isinstance(value, Tensor) else value
     if given is None or not isinstance(data, np.ndarray) or data.nbytes != len(given):
         return True
-    return not np.array_equal(np.ascontiguousarray(data.view(np.ndarray)).view(np.uint8).ravel(),
-                              np.frombuffer(given, dtype=np.uint8))
+    now = np.ascontiguousarray(data.view(np.ndarray)).reshape(-1).view(np.uint8)
+    before = np.frombuffer(given, dtype=np.uint8)
+    words = len(before) // 8 * 8  # compared 8 bytes at a time: a byte-wise compare cost 3 ms per 16 MB
+    return not (np.array_equal(now[:words].view(np.uint64), before[:words].view(np.uint64))
+                and np.array_equal(now[words:], before[words:]))
 
 
 def _rebase(head, offset: int):

@@ -8,7 +8,8 @@ keys, NumPy scalars, ``ndarray`` (dtype by name, shape, raw bytes) and :class:`~
 (as its array). Every decoded value is checked against its own header (dtype allowed, shape
 and byte count agree, depth and size bounded); anything else is a :class:`WireError`.
 
-One message is ``[4-byte length][JSON header][for each buffer: 8-byte length, bytes]``.
+One message is ``[4-byte length][JSON header, with the buffers' sizes][the buffers]``; each
+buffer starts at a multiple of :data:`ALIGN` bytes after the header (zero bytes between them).
 """
 from __future__ import annotations
 
@@ -26,6 +27,11 @@ MAX_MESSAGE_BYTES = 2 << 30  # all buffers of one message together
 MAX_DEPTH = 32
 MAX_ITEMS = 1 << 20
 DTYPE_KINDS = "biufc"  # bool, signed, unsigned, float, complex: nothing with objects or pointers
+ALIGN = 64  # a decoded array is a view of its message's buffer: aligned for every dtype (and SIMD)
+
+
+def _padded(size: int) -> int:
+    return -(-size // ALIGN) * ALIGN
 
 
 class WireError(ValueError):
@@ -163,14 +169,22 @@ def _array(head, buffers, classes):
         raise WireError("malformed array shape")
     if math.prod(shape) * dtype.itemsize != len(buffer):
         raise WireError(f"array of shape {shape} and dtype {dtype} does not match its {len(buffer)} bytes")
-    array = np.frombuffer(buffer, dtype=dtype).reshape(shape).copy()  # writable, owns its memory
-    sub = head.get("sub")
+    # a view of the received message's own memory (private to this side, writable, aligned:
+    # see ALIGN): copying it again cost as much as crossing the socket once more
+    if not len(buffer):
+        return _as(np.empty(shape, dtype), head.get("sub"), classes)
+    array = np.frombuffer(buffer, dtype=dtype).reshape(shape)
+    if not array.flags.writeable or not array.flags.aligned:  # not from receive(): a copy of its own
+        array = array.copy()
+    return _as(array, head.get("sub"), classes)
+
+
+def _as(array, sub, classes):
     if sub is None:
         return array
     if sub in classes:
         return array.view(classes[sub])
-    view = array.view(LearnerArray)
-    return view
+    return array.view(LearnerArray)
 
 
 # -- framing ---------------------------------------------------------------------------------
@@ -180,7 +194,12 @@ def send(sock: socket.socket, header: dict, buffers: list = ()) -> None:
     as the socket takes (each wake-up of the other side costs a context switch)."""
     views = [memoryview(b).cast("B") for b in buffers]
     body = json.dumps(dict(header, sizes=[v.nbytes for v in views]), separators=(",", ":")).encode()
-    parts = [memoryview(struct.pack("<I", len(body)) + body)] + [v for v in views if v.nbytes]
+    parts = [memoryview(struct.pack("<I", len(body)) + body)]
+    for view in views:
+        if view.nbytes:
+            parts.append(view)
+            if _padded(view.nbytes) > view.nbytes:
+                parts.append(memoryview(bytes(_padded(view.nbytes) - view.nbytes)))
     while parts:
         sent = sock.sendmsg(parts[:512])
         while sent:
@@ -208,17 +227,24 @@ def receive(sock: socket.socket) -> tuple[dict, list]:
         raise WireError("malformed buffer sizes")
     if sum(sizes) > MAX_MESSAGE_BYTES:
         raise WireError(f"a message over {MAX_MESSAGE_BYTES >> 30} GiB")
-    payload = memoryview(_exactly(sock, sum(sizes)))
+    payload = memoryview(_exactly(sock, sum(_padded(n) for n in sizes), aligned=True))
     buffers, at = [], 0
     for n in sizes:
         buffers.append(payload[at:at + n])
-        at += n
+        at += _padded(n)
     return header, buffers
 
 
-def _exactly(sock: socket.socket, size: int) -> bytearray:
-    data = bytearray(size)
-    view, got = memoryview(data), 0
+def _exactly(sock: socket.socket, size: int, aligned: bool = False):
+    """``size`` bytes from ``sock``: a bytearray, or (``aligned``) an uninitialised NumPy
+    buffer that starts at a multiple of :data:`ALIGN` (no zero-filling: it is all overwritten)."""
+    if aligned:
+        raw = np.empty(size + ALIGN, dtype=np.uint8)
+        skip = -raw.ctypes.data % ALIGN
+        data = raw[skip:skip + size]
+    else:
+        data = bytearray(size)
+    view, got = memoryview(data).cast("B"), 0
     while got < size:
         n = sock.recv_into(view[got:], size - got)
         if not n:
