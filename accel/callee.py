@@ -89,7 +89,9 @@ class _Server:
         if op in ("call", "traced_call", "recorded_call"):
             fn = self.target(request)
             # the call gets arrays of its own; the bytes as they came stay, to see what it changed
-            own = [np.array(buffer, dtype=np.uint8) for buffer in buffers]
+            # (inside a timing nothing goes back: the arrays as they came are the call's own)
+            keep = request.get("write_back", True) is not False
+            own = [np.array(buffer, dtype=np.uint8) for buffer in buffers] if keep else buffers
             args, kwargs = wire.decode(request["args"], own, self.classes)
             threads = request.get("threads")
             self.pin(threads if type(threads) is int and threads > 0 else None)
@@ -148,7 +150,8 @@ class _Server:
             result = fn(*args, **kwargs)
         # the arrays passed in that the call changed (out= kernels): only those go back
         after = [a if isinstance(a, (np.ndarray, Tensor)) and _changed(a, given) else None
-                 for a, given in zip(args, _arrays_of(request["args"], buffers))]
+                 for a, given in zip(args, _arrays_of(request["args"], buffers))
+                 ] if request.get("write_back", True) is not False else []
         head, bufs = self.reply_value(result)
         after_head, after_bufs = wire.encode(after)
         reply = {"ok": head, "after": _rebase(after_head, len(bufs)), "peak": peak}

@@ -99,6 +99,25 @@ def test_a_learner_function_is_called_with_data_and_its_errors_keep_their_type(l
         bridge.LearnerFunction("missing")(x)
 
 
+def test_inside_a_timing_the_inputs_are_not_written_back(learner, monkeypatch):
+    """A timing's inputs are fresh and read by no one after the call: the far side keeps no
+    copy to compare them with and sends nothing back (a 16 MB call costs ~2 ms less); outside a
+    timing an out= argument comes back as before."""
+    def double_in_place(x):
+        x *= 2
+        return float(x.sum())
+
+    learner["double_in_place"] = double_in_place
+    fn, x = bridge.LearnerFunction("double_in_place"), np.ones(5)
+    bridge.side_hook("begin")
+    try:
+        assert fn(x) == 10.0
+        assert np.array_equal(x, np.ones(5)), "inside a timing nothing comes back"
+    finally:
+        bridge.side_hook("end")
+    assert fn(x) == 10.0 and np.array_equal(x, np.full(5, 2.0)), "outside a timing it does"
+
+
 def test_the_graders_baselines_cross_in_a_process_of_their_own():
     from accel_instructor.reference.matmul import trusted_naive_matmul
     bridge_before = bridge._BASELINES
