@@ -7,7 +7,8 @@ connects to the grader's socket and answers requests until the test is over:
 * ``describe`` names: for each, "missing", "callable", a plain value, or a handle;
 * ``call`` a name or handle with plain-data arguments; the reply is the result (or the error's
   type and message) and the arrays passed in, as the call left them (for ``out=`` kernels);
-* ``getattr`` of a handle (a figure's axes, a numba dispatcher's IR);
+* ``getattr`` of a handle (a figure's axes);
+* ``llvm_ir`` of a numba-compiled function, for a signature of arrays (a learner-side report);
 * ``traced_call``: a call under tracemalloc, with its peak bytes (the learner side measures it:
   see the README's list of checks that rest on what this side reports).
 
@@ -86,6 +87,8 @@ class _Server:
             value = getattr(self.target(request), str(request["attr"]))
             head, bufs = self.reply_value(value)
             return {"ok": head}, bufs
+        if op == "llvm_ir":
+            return {"ok": _llvm_ir(self.target(request), request.get("signature"))}, []
         if op in ("call", "traced_call", "recorded_call"):
             fn = self.target(request)
             # the call gets arrays of its own; the bytes as they came stay, to see what it changed
@@ -158,6 +161,27 @@ class _Server:
         if products is not None:
             reply["products"] = [[str(name), [list(shape) for shape in shapes]] for name, shapes in products]
         return reply, bufs + after_bufs
+
+
+NUMBA_DTYPES = ("float32", "float64", "int32", "int64")
+
+
+def _llvm_ir(fn, signature) -> str:
+    """The LLVM IR numba compiles ``fn`` to for ``signature`` (a list of ``[dtype, ndim,
+    layout]`` arrays); TypeError naming the type when ``fn`` is not a numba-compiled function."""
+    numba = sys.modules.get("numba")
+    from_numba = numba is not None and isinstance(fn, sys.modules["numba.core.dispatcher"].Dispatcher)
+    if not from_numba:
+        raise TypeError(type(fn).__name__[:100])
+    try:
+        arrays = tuple(numba.types.Array(getattr(numba.types, dtype), int(ndim), layout)
+                       for dtype, ndim, layout in signature
+                       if dtype in NUMBA_DTYPES and layout in ("C", "A") and 0 < int(ndim) <= 8)
+    except (TypeError, ValueError):
+        arrays = ()
+    if not arrays or len(arrays) != len(signature):
+        raise ValueError("the grader asked for the IR of a signature it may not ask for")
+    return str(fn.inspect_llvm(arrays))
 
 
 def _arrays_of(head, buffers) -> list:

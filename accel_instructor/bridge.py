@@ -258,6 +258,16 @@ class LearnerFunction:
             raise LearnerSideError("your kernel reported no products for the recorded call")
         return result, checked
 
+    def llvm_ir(self, signature: list) -> str:
+        """numba's LLVM IR of this function for ``signature`` (``[dtype, ndim, layout]`` per
+        array argument), compiled in the learner's kernel (a learner-side report). TypeError,
+        with the type's name, when it is not a numba-compiled function."""
+        __tracebackhide__ = True
+        reply, _ = self._channel().request({"op": "llvm_ir", **self._target(), "signature": signature})
+        if type(reply["ok"]) is not str:
+            raise LearnerSideError("your kernel reported no IR for the compiled function")
+        return reply["ok"]
+
     def __repr__(self) -> str:
         return f"<your {self.kind} {self.name}>"
 
