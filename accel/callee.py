@@ -7,9 +7,12 @@ connects to the grader's socket and answers requests until the test is over:
 * ``describe`` names: for each, "missing", "callable", a plain value, or a handle;
 * ``call`` a name or handle with plain-data arguments; the reply is the result (or the error's
   type and message) and the arrays passed in, as the call left them (for ``out=`` kernels);
-* ``getattr`` of a handle (a figure's axes);
+* ``getattr`` of a handle; a returned matplotlib Figure crosses as a description
+  (:mod:`accel.figure_wire`: a learner-side report, rebuilt as a Figure by the grader);
 * ``llvm_ir`` of a numba-compiled function, for a signature of arrays (a learner-side report);
-* ``traced_call``: a call under tracemalloc, with its peak bytes (the learner side measures it:
+* ``traced_call``: a call under tracemalloc, with its peak bytes; ``recorded_call``: on
+  recording arrays, with the products they saw; ``clocked_call``: with ``benchmark`` replaced
+  by a fixed clock, with the shapes and dtypes it was handed (the learner side measures each:
   see the README's list of checks that rest on what this side reports).
 
 Nothing here decides anything: this module runs in the learner's process, which the learner
@@ -47,6 +50,13 @@ class _Server:
         self.numba_threads: int | None = None
 
     def reply_value(self, value) -> tuple[dict, list]:
+        from .figure_wire import describe, is_figure
+        if is_figure(value):  # a figure crosses as what the figure checks read of it
+            head, buffers = wire.encode(describe(value))
+            pyplot = sys.modules.get("matplotlib.pyplot")
+            if pyplot is not None:
+                pyplot.close(value)
+            return {"t": "figure", "v": head}, buffers
         try:
             return wire.encode(value)
         except wire.WireError:
@@ -89,7 +99,7 @@ class _Server:
             return {"ok": head}, bufs
         if op == "llvm_ir":
             return {"ok": _llvm_ir(self.target(request), request.get("signature"))}, []
-        if op in ("call", "traced_call", "recorded_call"):
+        if op in ("call", "traced_call", "recorded_call", "clocked_call"):
             fn = self.target(request)
             # the call gets arrays of its own; the bytes as they came stay, to see what it changed
             # (inside a timing nothing goes back: the arrays as they came are the call's own)
@@ -134,10 +144,14 @@ class _Server:
     def call(self, op, fn, args, kwargs, request, buffers):
         """One call of a learner's function; under tracemalloc for ``traced_call``; on
         recording arrays (:func:`accel.grading.tiling.record_products`) for ``recorded_call``."""
-        peak, products = None, None
+        peak, products, clocked = None, None, None
         if op == "recorded_call":
             from .grading.tiling import record_products
             result, products = record_products(fn, *args, **kwargs)
+        elif op == "clocked_call":
+            from .grading.roofline import clocked_call
+            result, calls = clocked_call(fn, *args, **kwargs)
+            clocked = [[[list(a.shape), a.dtype.str] for a in call] for call in calls]
         elif op == "traced_call":
             gc.collect()
             tracemalloc.start()
@@ -160,6 +174,8 @@ class _Server:
         reply = {"ok": head, "after": _rebase(after_head, len(bufs)), "peak": peak}
         if products is not None:
             reply["products"] = [[str(name), [list(shape) for shape in shapes]] for name, shapes in products]
+        if clocked is not None:
+            reply["clocked"] = clocked
         return reply, bufs + after_bufs
 
 
@@ -181,6 +197,7 @@ def _llvm_ir(fn, signature) -> str:
         arrays = ()
     if not arrays or len(arrays) != len(signature):
         raise ValueError("the grader asked for the IR of a signature it may not ask for")
+    fn.compile(arrays)  # inspect_llvm shows only what was compiled
     return str(fn.inspect_llvm(arrays))
 
 

@@ -3,8 +3,8 @@
 In the two-process grader (:mod:`accel_instructor.bridge`) the test cells run in the grader's
 own Python process and call the learner's kernels, which run in the learner's sandboxed kernel
 (:mod:`accel.callee`). Values cross as JSON plus raw byte buffers, never pickled, never
-evaluated: ``None``, ``bool``, ``int``, ``float``, ``str``, lists, tuples, dicts with string
-keys, NumPy scalars, ``ndarray`` (dtype by name, shape, raw bytes) and :class:`~accel.Tensor`
+evaluated: ``None``, ``bool``, ``int``, ``float``, ``str``, lists, tuples, dicts (keyed by
+``None``, bools, ints, floats, strings or tuples of them), NumPy scalars, ``ndarray`` (dtype by name, shape, raw bytes) and :class:`~accel.Tensor`
 (as its array). Every decoded value is checked against its own header (dtype allowed, shape
 and byte count agree, depth and size bounded); anything else is a :class:`WireError`.
 
@@ -93,12 +93,23 @@ def _encode(value, buffers, tags, depth):
         return {"t": "list" if isinstance(value, list) else "tuple",
                 "v": [_encode(item, buffers, tags, depth + 1) for item in value]}
     if isinstance(value, dict):
-        if not all(type(k) is str for k in value):
-            raise WireError("a dict with keys that are not strings")
-        return {"t": "dict", "v": {k: _encode(v, buffers, tags, depth + 1) for k, v in value.items()}}
+        if len(value) > MAX_ITEMS:
+            raise WireError(f"a dict of more than {MAX_ITEMS} items")
+        if all(type(k) is str for k in value):
+            return {"t": "dict", "v": {k: _encode(v, buffers, tags, depth + 1) for k, v in value.items()}}
+        if not all(_plain_key(k) for k in value):
+            raise WireError("a dict with a key that is not a number, a string or a tuple of them")
+        return {"t": "map", "v": [[_encode(k, buffers, tags, depth + 1), _encode(v, buffers, tags, depth + 1)]
+                                  for k, v in value.items()]}  # keys of other types ({1: 0.5, ...}): in order
     if isinstance(value, (int, float)):  # a subclass (bool is handled above): its plain value
         return _encode(int(value) if isinstance(value, int) else float(value), buffers, tags, depth)
     raise WireError(f"a {type(value).__name__} is not plain data")
+
+
+def _plain_key(key) -> bool:
+    if key is None or type(key) in (bool, int, float, str):
+        return True
+    return type(key) is tuple and len(key) <= 32 and all(_plain_key(k) for k in key)
 
 
 def decode(head, buffers: list, classes: dict | None = None):
@@ -153,6 +164,18 @@ def _decode(head, buffers, classes, depth):
         if not isinstance(items, dict):
             raise WireError("malformed dict")
         return {str(k): _decode(v, buffers, classes, depth + 1) for k, v in items.items()}
+    if kind == "map":
+        items = head.get("v")
+        if not isinstance(items, list) or len(items) > MAX_ITEMS or not all(
+                isinstance(item, list) and len(item) == 2 for item in items):
+            raise WireError("malformed dict")
+        out = {}
+        for key, value in items:
+            key = _decode(key, buffers, classes, depth + 1)
+            if not _plain_key(key):
+                raise WireError("a dict key that is not a number, a string or a tuple of them")
+            out[key] = _decode(value, buffers, classes, depth + 1)
+        return out
     raise WireError(f"unknown value kind {str(kind)[:20]!r}")
 
 

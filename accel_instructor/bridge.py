@@ -195,6 +195,12 @@ def _link() -> _Link:
 def _value(head, buffers):
     if isinstance(head, dict) and head.get("t") == "handle":
         return RemoteObject(int(head["id"]), str(head.get("type", "object"))[:100], str(head.get("repr", ""))[:200])
+    if isinstance(head, dict) and head.get("t") == "figure":  # rebuilt from what the learner's side describes
+        from accel.figure_wire import rebuild
+        try:
+            return rebuild(wire.decode(head.get("v"), buffers))
+        except (ValueError, TypeError, KeyError, AttributeError) as err:
+            raise LearnerSideError(f"your kernel returned a figure the grader could not rebuild ({err})") from None
     return wire.decode(head, buffers)
 
 
@@ -257,6 +263,21 @@ class LearnerFunction:
         if checked is None or len(checked) != len(products) or len(checked) > 1_000_000:
             raise LearnerSideError("your kernel reported no products for the recorded call")
         return result, checked
+
+    def clocked_call(self, *args, **kwargs) -> tuple[object, list]:
+        """:func:`accel.grading.roofline.clocked_call` of this function, run in the learner's
+        kernel: the result and, per call of the fixed clock, the arrays it was handed as
+        :class:`~accel.grading.roofline.TimedArray` (a learner-side report)."""
+        __tracebackhide__ = True
+        from accel.grading.roofline import TimedArray
+        result, reply = self._send("clocked_call", args, kwargs)
+        try:
+            calls = [[TimedArray(shape, dtype) for shape, dtype in call] for call in reply.get("clocked")]
+        except (TypeError, ValueError):
+            calls = None
+        if calls is None or sum(map(len, calls)) > 100_000:
+            raise LearnerSideError("your kernel reported no clock calls for the call")
+        return result, calls
 
     def llvm_ir(self, signature: list) -> str:
         """numba's LLVM IR of this function for ``signature`` (``[dtype, ndim, layout]`` per

@@ -32,7 +32,7 @@
 # to fit that budget (`accel.machine.array_bytes_beyond_caches`); a printed note says when the
 # cap keeps part of a measurement in cache.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "setup_roofline", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import io
 import math
 import os
@@ -380,19 +380,16 @@ def measure_bandwidth_gbs(repeat: int | None = None) -> float:
 # %% nbgrader={"grade": true, "grade_id": "test_bandwidth_plausible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """measure_bandwidth_gbs: 6 sweeps counted exactly (fixed clock), and 0.5x-1.5x of the grader's bandwidth."""
 from accel.grading import require_within
-from accel.grading.roofline import OneSecondClock
+from accel.grading.roofline import clocked_call
 
-clock, real_benchmark = OneSecondClock(), benchmark
-benchmark = clock  # your function looks `benchmark` up when it runs: it gets the fixed clock
-try:
-    counted = float(measure_bandwidth_gbs())
-finally:
-    benchmark = real_benchmark
-timed = [a for call in clock.calls for a in call]
+# your function looks `benchmark` up when it runs: for this call it gets a fixed clock
+counted, calls = clocked_call(measure_bandwidth_gbs)
+counted = float(counted)
+timed = [a for call in calls for a in call]
 assert timed, ("measure_bandwidth_gbs did not call benchmark(...) on a function that uses your "
                "arrays (as arguments, or from inside measure_bandwidth_gbs)")
 big_mib, counted_sweeps = max(a.nbytes for a in timed) / 2**20, counted * 1e9 / max(a.nbytes for a in timed)
-del clock, timed  # drop the recorded arrays before measuring for real (memory budget)
+del calls, timed  # drop the recorded arrays before measuring for real (memory budget)
 assert abs(counted_sweeps / 6 - 1) < 0.01, (
     f"with a clock that says 1 s, measure_bandwidth_gbs returned {counted:.4g}, i.e. "
     f"{counted_sweeps:.3g} sweeps of your {big_mib:.0f} MiB arrays; the two-call NumPy triad "
@@ -482,19 +479,15 @@ def measure_peak_gflops(sizes=None, repeat: int = 6) -> float:
 # %% nbgrader={"grade": true, "grade_id": "test_peak_plausible", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 """measure_peak_gflops: 2 N^3 FLOPs counted exactly (fixed clock), and 0.5x-1.5x of the grader's rate."""
 from accel.grading import require_within
-from accel.grading.roofline import OneSecondClock
+from accel.grading.roofline import clocked_call
 
-clock, real_benchmark = OneSecondClock(), benchmark
-benchmark = clock
-try:
-    counted = float(measure_peak_gflops())
-finally:
-    benchmark = real_benchmark
-products = [[a for a in call if a.ndim == 2][:2] for call in clock.calls]
+counted, calls = clocked_call(measure_peak_gflops)
+counted = float(counted)
+products = [[a for a in call if a.ndim == 2][:2] for call in calls]
 products = [(a, b) for a, b in (p for p in products if len(p) == 2) if a.shape[1] == b.shape[0]]
 all_float32 = all(a.dtype == np.float32 and b.dtype == np.float32 for a, b in products)
 want = max((2 * a.shape[0] * a.shape[1] * b.shape[1] for a, b in products), default=0) / 1e9
-del clock, products  # drop the recorded arrays before measuring for real (memory budget)
+del calls, products  # drop the recorded arrays before measuring for real (memory budget)
 assert want, ("measure_peak_gflops did not call benchmark(...) on a matrix product of "
               "arrays it created (as arguments, or from inside measure_peak_gflops)")
 assert all_float32, "measure_peak_gflops should time float32 products"

@@ -36,7 +36,7 @@
 # your caches and capped to fit that budget (`accel.machine.array_bytes_beyond_caches`); a
 # printed note says when the cap keeps part of a measurement in cache.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "setup_microkernels", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import os
 import platform
 
@@ -159,21 +159,15 @@ def chain_gflops(k: int, steps: int | None = None) -> float:
 
 # %% nbgrader={"grade": true, "grade_id": "test_chain_gflops_count", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """chain_gflops: 2 FLOPs per FMA, k * steps FMAs per call, counted exactly with a fixed clock."""
-from accel.grading.roofline import OneSecondClock
+from accel.grading.roofline import clocked_call
 
 
 def _counted_gflops(k, steps):
     """What chain_gflops(k, steps) returns when every call takes exactly 1 second, and the
     arrays it timed."""
-    global benchmark
-    clock, real_benchmark = OneSecondClock(), benchmark
-    benchmark = clock  # chain_gflops looks `benchmark` up when it runs: it gets the fixed clock
-    try:
-        with quiet():
-            counted = float(chain_gflops(k, steps))
-    finally:
-        benchmark = real_benchmark
-    return counted, clock.calls
+    with quiet():  # chain_gflops looks `benchmark` up when it runs: it gets a fixed clock
+        counted, calls = clocked_call(chain_gflops, k, steps)
+    return float(counted), calls
 
 
 for _k, _steps in [(3, 1000)]:
@@ -561,15 +555,9 @@ def chase_latency_ns(working_set_bytes: int, steps: int | None = None, seed: int
 
 
 def _counted_latency(size, steps):
-    global benchmark
-    clock, real_benchmark = OneSecondClock(), benchmark
-    benchmark = clock
-    try:
-        with quiet():
-            got = float(chase_latency_ns(size, steps))
-    finally:
-        benchmark = real_benchmark
-    return got, clock.calls
+    with quiet():
+        got, calls = clocked_call(chase_latency_ns, size, steps)
+    return float(got), calls
 
 
 _got, _calls = _counted_latency(64 * KiB, 1000)

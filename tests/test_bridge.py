@@ -31,8 +31,14 @@ def test_plain_data_crosses_unchanged():
     assert type(back["scalar"]) is np.float32
 
 
+def test_a_dict_keyed_by_numbers_crosses_in_order():
+    table = {1: 0.5, 2: 1.0, 8: np.float64(2.0), (3, "a"): None, 2.5: "x"}
+    back = _round_trip(table)
+    assert back == table and list(back) == list(table) and type(back[8]) is np.float64
+
+
 def test_what_is_not_plain_data_is_refused():
-    for value in (np.array([object()]), {1: "int key"}, object(), lambda: 0):
+    for value in (np.array([object()]), {object(): "key"}, {(1, frozenset()): "key"}, object(), lambda: 0):
         with pytest.raises(wire.WireError):
             wire.encode(value)
     nested: list = []
@@ -159,3 +165,82 @@ def test_recorded_products_are_reported_from_the_learners_side(learner):
     result, products = record_products(bridge.LearnerFunction("two_halves"), a, b, tile_size=2)
     assert np.array_equal(result.data, a @ b)
     assert products == [("matmul", ((3, 4), (4, 2)))] * 2 and largest_block(products) == 4
+
+
+def test_a_returned_figure_crosses_as_what_the_figure_checks_read(learner):
+    """A Figure is described on the learner's side and rebuilt here as a real Figure: the
+    roofline readers find the same lines, markers, texts and scales in both."""
+    from matplotlib.figure import Figure
+
+    from accel.grading.roofline import axes_texts, drawn_lines, marker_points, point_problems
+
+    def plot(peak, kernels):
+        fig = Figure()
+        ax = fig.add_subplot()
+        ax.plot([0.1, 5.0, 100.0], [2.0, peak, peak], label="roof")
+        for name, (ai, rate) in kernels.items():
+            ax.scatter([ai], [rate])
+            ax.annotate(name, (ai, rate))
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("intensity (FLOP/byte)")
+        ax.set_ylabel("GFLOP/s")
+        ax.legend()
+        return fig
+
+    kernels = {"add": (0.08, 1.5), "matmul": (40.0, 80.0)}
+    learner["plot"] = plot
+    here, there = plot(100.0, kernels), bridge.LearnerFunction("plot")(100.0, kernels)
+    assert isinstance(there, Figure) and there is not here
+    a, b = here.axes[0], there.axes[0]
+    assert (b.get_xscale(), b.get_yscale(), b.get_xlabel(), b.get_ylabel()) == (
+        a.get_xscale(), a.get_yscale(), a.get_xlabel(), a.get_ylabel())
+    assert all(np.array_equal(x, y) for x, y in zip(drawn_lines(a), drawn_lines(b), strict=True))
+    assert np.array_equal(marker_points(a), marker_points(b))
+    assert sorted(axes_texts(a)) == sorted(axes_texts(b)) and "roof" in axes_texts(b)
+    assert point_problems(there, kernels) == [] and point_problems(there, {"gemv": (1.0, 2.0)})
+
+
+def test_a_description_that_is_not_a_figure_is_refused():
+    from accel.figure_wire import rebuild
+    for bad in ({"axes": "no"}, {"axes": [{"lines": [{"x": np.zeros(2), "y": np.zeros(3)}]}]},
+                {"axes": [{"texts": [object()]}]}, {"axes": [{"lines": [{"x": "0", "y": "0"}]}]}):
+        with pytest.raises(ValueError):
+            rebuild(bad)
+
+
+def test_a_clocked_call_reports_what_the_fixed_clock_was_handed(learner):
+    """clocked_call binds a fixed clock as `benchmark` where the learner's function looks it up,
+    for the call only, and returns the shapes and dtypes it was handed (not the data)."""
+    from accel.grading.roofline import TimedArray, clocked_call
+    namespace = {"np": np, "benchmark": "the real one"}
+    exec("def measure(n):\n"  # noqa: S102 - a learner's function, defined in its own namespace
+         "    a = np.ones((n, n), np.float32)\n"
+         "    return 2 * n**3 / 1e9 / benchmark(np.matmul, a, a).best\n", namespace)
+    learner.update(namespace)
+    local_rate, local_calls = clocked_call(namespace["measure"], 64)
+    rate, calls = clocked_call(bridge.LearnerFunction("measure"), 64)
+    assert rate == local_rate == 2 * 64**3 / 1e9 and namespace["benchmark"] == "the real one"
+    assert [[(a.shape, a.dtype) for a in call] for call in calls] == [[((64, 64), np.float32)] * 2]
+    assert isinstance(calls[0][0], TimedArray) and calls[0][0].nbytes == local_calls[0][0].nbytes
+
+
+def test_a_compiled_functions_ir_crosses_and_a_plain_function_says_what_it_is(learner):
+    """numba's LLVM IR of a learner's @njit function, for a signature given as plain data (what
+    the vectorisation check of 02 reads, once 02 is two-process); a plain function's type name."""
+    from numba import njit
+
+    from accel.grading.fusion import float32_vector_lanes
+
+    @njit(cache=False)
+    def scale(x, out):
+        for i in range(x.size):
+            out[i] = x[i] * np.float32(2.0)
+
+    learner.update(scale=scale, plain=lambda x, out: None)
+    ir = bridge.LearnerFunction("scale").llvm_ir([["float32", 1, "C"]] * 2)
+    assert "define" in ir and float32_vector_lanes(ir) >= 4
+    with pytest.raises(TypeError, match="function"):
+        bridge.LearnerFunction("plain").llvm_ir([["float32", 1, "C"]] * 2)
+    with pytest.raises(ValueError, match="signature"):
+        bridge.LearnerFunction("scale").llvm_ir([["object", 1, "C"]])

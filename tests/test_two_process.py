@@ -1,12 +1,13 @@
-"""The tampering catalogue with the policy switched OFF, on notebook 01, whose test cells run in
-the grader's own kernel (accel_instructor.grader_kernel, accel_instructor.bridge).
+"""The tampering catalogue with the policy switched OFF, on notebook 01 (the catalogue's
+two-process notebook), whose test cells run in the grader's own kernel
+(accel_instructor.grader_kernel, accel_instructor.bridge).
 
 The static policy (accel.policy) is a friendly lint; no guarantee may rest on it. Here intake's
 check finds nothing, so every attacking cell the policy would refuse runs in the learner's
 sandboxed kernel (the attacks it does not refuse, t24 among them, run in tests/test_catalogues.py
 already), and still:
 
-* each attack loses at least the points its kernels deserve (the spec's LOSES for 01): it gains
+* each attack loses at least the points its kernels deserve (the spec's LOSES): it gains
   nothing over the same kernels handed in without the attack;
 * the control keeps full marks, the untouched release scores zero on every test;
 * the learner's kernel never sees a test's text: its input history holds only the cells that
@@ -25,7 +26,7 @@ from accel_instructor.sandbox import SERVE_CALL, TWO_PROCESS
 from conftest import ROOT, copy_course
 
 pytestmark = pytest.mark.nbgrader
-NOTEBOOK = "01_vectorization"
+NOTEBOOKS = ["01_vectorization"]  # the catalogue's two-process notebook (02 runs in one process)
 
 
 def _blocked(path) -> bool:
@@ -39,19 +40,22 @@ ATTACKS = ["t00_control"] + sorted(p.stem for p in (ROOT / "tests" / "tampering"
 
 @pytest.fixture(scope="module")
 def policy_off_class(tmp_path_factory):
-    assert NOTEBOOK in TWO_PROCESS
-    course = copy_course(tmp_path_factory.mktemp("policy_off") / "course", notebooks=[NOTEBOOK])
+    assert set(NOTEBOOKS) <= TWO_PROCESS
+    course = copy_course(tmp_path_factory.mktemp("policy_off") / "course", notebooks=NOTEBOOKS)
     release(course)
     specs = {}
     for name in ATTACKS:
         spec = load_spec(ROOT / "tests" / "tampering" / f"{name}.py")
         spec.student = name
+        for notebook in NOTEBOOKS:  # a one-notebook attack hands in only its notebook
+            if notebook not in spec.loses:
+                spec.damage[notebook] = "missing"
         specs[name] = spec
         write_submission(course, spec)
     write_submission(course, Submission("untouched", base="release"))
     with catalogue_grading(policy=False):  # the lint off: every learner cell runs
         run = grade_class(course, [*sorted(specs), "untouched"], cap_seconds=240, jobs=2, log=lambda *_: None)
-    rows = {r.student: r for r in read_gradebook(course) if r.notebook == NOTEBOOK}
+    rows = {(r.student, r.notebook): r for r in read_gradebook(course)}
     return course, specs, run, rows
 
 
@@ -63,33 +67,40 @@ def _lost(row):
 def test_attack_with_the_policy_off_gains_nothing(policy_off_class, name):
     _, specs, run, rows = policy_off_class
     assert name not in run.not_graded(), run.problems()
-    deserved = specs[name].loses.get(NOTEBOOK, [])
-    row = rows[name]
-    if deserved == ["*"]:
-        assert row.score == 0, f"{name}: should score 0, scored {row.score}"
-        return
-    assert set(deserved) <= set(_lost(row)), (
-        f"{name}: its kernels should lose {sorted(deserved)}; with the policy off it lost only {_lost(row)}")
+    for notebook, deserved in specs[name].loses.items():
+        row = rows[(name, notebook)]
+        if deserved == ["*"]:
+            assert row.score == 0, f"{name}/{notebook}: should score 0, scored {row.score}"
+            continue
+        assert set(deserved) <= set(_lost(row)), (
+            f"{name}/{notebook}: its kernels should lose {sorted(deserved)}; with the policy off it "
+            f"lost only {_lost(row)}")
 
 
 def test_control_keeps_full_marks_and_untouched_scores_zero(policy_off_class):
     _, _, _, rows = policy_off_class
-    assert _lost(rows["t00_control"]) == []
-    tests = [c for c in rows["untouched"].cells if c.grade_id.startswith("test_")]
-    assert tests and all(c.score == 0 for c in tests), [(c.grade_id, c.score) for c in tests]
+    for notebook in NOTEBOOKS:
+        assert _lost(rows[("t00_control", notebook)]) == [], notebook
+        tests = [c for c in rows[("untouched", notebook)].cells if c.grade_id.startswith("test_")]
+        assert tests and all(c.score == 0 for c in tests), [(notebook, c.grade_id, c.score) for c in tests]
 
 
-def test_learner_kernel_never_holds_a_test(policy_off_class):
+# notebook -> text of its hidden tests (a seed, a baseline's name) that the learner must never see
+SECRETS = {"01_vectorization": ("default_rng(1701)", "trusted_naive_matmul")}
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_learner_kernel_never_holds_a_test(policy_off_class, notebook):
     """The attack that prints `In` and reads the reference folder finds neither."""
     course, *_ = policy_off_class
     graded = json.loads((course.autograded_dir / "t25_history_and_reference" / "acceleration"
-                         / f"{NOTEBOOK}.ipynb").read_text())
+                         / f"{notebook}.ipynb").read_text())
     printed = "".join(
         "".join(o.get("text", "")) for c in graded["cells"] if c["cell_type"] == "code"
         and not c["metadata"].get("nbgrader", {}).get("grade") for o in c.get("outputs", []))
     assert "HISTORY:" in printed and SERVE_CALL in printed, printed[:2000]
-    for secret in ("BEGIN HIDDEN TESTS", "default_rng(1701)", "trusted_naive_matmul", "check_close"):
+    for secret in ("BEGIN HIDDEN TESTS", "check_close", *SECRETS[notebook]):
         assert secret not in printed, secret
     assert "REFERENCE FILES: []" in printed, printed[-2000:]
-    html = (course.feedback_dir / "t25_history_and_reference" / "acceleration" / f"{NOTEBOOK}.html").read_text()
-    assert "default_rng(1701)" not in html and "BEGIN HIDDEN TESTS" not in html
+    html = (course.feedback_dir / "t25_history_and_reference" / "acceleration" / f"{notebook}.html").read_text()
+    assert SECRETS[notebook][0] not in html and "BEGIN HIDDEN TESTS" not in html
