@@ -143,7 +143,9 @@ class _Server:
 
     def call(self, op, fn, args, kwargs, request, buffers):
         """One call of a learner's function; under tracemalloc for ``traced_call``; on
-        recording arrays (:func:`accel.grading.tiling.record_products`) for ``recorded_call``."""
+        recording arrays (:func:`accel.grading.tiling.record_products`) for ``recorded_call``;
+        with a fixed clock as ``benchmark`` (:func:`accel.grading.roofline.clocked_call`) for
+        ``clocked_call``."""
         peak, products, clocked = None, None, None
         if op == "recorded_call":
             from .grading.tiling import record_products

@@ -12,8 +12,11 @@ check every time and the wrong answer must lose it every time.
     python bench/two_process_stability.py --runs 20 --notebook 03_cache_tiling
                                                                        # 03: an i, j, p loop
                                                                        # handed in as matmul_ikj
+    python bench/two_process_stability.py --runs 10 --notebook 05_microkernels
+                                                                       # 05: a micro-kernel whose
+                                                                       # rows live on the heap
 
-Writes bench/results/two_process_stability[_03].md and .json. (two_process_stability_02.md is
+Writes bench/results/two_process_stability[_03|_05].md and .json. (two_process_stability_02.md is
 from commit 11d99ea, when 02 was two-process; see the README.)
 """
 from __future__ import annotations
@@ -40,7 +43,9 @@ from grader_stability import cpu_burner  # noqa: E402
 # notebook -> (the speed check, the known-wrong answer that must lose it, its ratio log's name)
 CHECKS = {"01_vectorization": ("test_vectorized_matmul_speed", "01_matmul_row_loop",
                                "vectorized_matmul vs the loop baseline"),
-          "03_cache_tiling": ("test_matmul_ikj_speed", "03_ikj_is_ijk", "matmul_ikj vs the grader's compiled")}
+          "03_cache_tiling": ("test_matmul_ikj_speed", "03_ikj_is_ijk", "matmul_ikj vs the grader's compiled"),
+          "05_microkernels": ("test_register_blocked_matmul_speed", "05_microkernel_heap_rows",
+                              "register_blocked_matmul vs the grader's compiled")}
 STUDENTS = {"reference": False, "wrong": True}  # student -> must lose the check
 
 

@@ -67,7 +67,8 @@ def _lost(row):
 def test_attack_with_the_policy_off_gains_nothing(policy_off_class, name):
     _, specs, run, rows = policy_off_class
     assert name not in run.not_graded(), run.problems()
-    for notebook, deserved in specs[name].loses.items():
+    for notebook in NOTEBOOKS:
+        deserved = specs[name].loses.get(notebook, [])
         row = rows[(name, notebook)]
         if deserved == ["*"]:
             assert row.score == 0, f"{name}/{notebook}: should score 0, scored {row.score}"
