@@ -108,7 +108,7 @@ class _Server:
             args, kwargs = wire.decode(request["args"], own, self.classes)
             threads = request.get("threads")
             self.pin(threads if type(threads) is int and threads > 0 else None)
-            return self.call(op, fn, args, kwargs, request, buffers)
+            return self.call(op, fn, args, kwargs, request, buffers if keep else None)
         raise ValueError(f"unknown request {str(op)[:30]!r}")
 
     def pin(self, threads: int | None) -> None:
@@ -141,11 +141,12 @@ class _Server:
             self.numba_threads = None
         self.pinned = None
 
-    def call(self, op, fn, args, kwargs, request, buffers):
+    def call(self, op, fn, args, kwargs, request, arrived):
         """One call of a learner's function; under tracemalloc for ``traced_call``; on
         recording arrays (:func:`accel.grading.tiling.record_products`) for ``recorded_call``;
         with a fixed clock as ``benchmark`` (:func:`accel.grading.roofline.clocked_call`) for
-        ``clocked_call``."""
+        ``clocked_call``. ``arrived``: the arguments' bytes as they came, to send back the
+        arrays the call changed (None inside a timing: nothing goes back)."""
         peak, products, clocked = None, None, None
         if op == "recorded_call":
             from .grading.tiling import record_products
@@ -169,8 +170,7 @@ class _Server:
             result = fn(*args, **kwargs)
         # the arrays passed in that the call changed (out= kernels): only those go back
         after = [a if isinstance(a, (np.ndarray, Tensor)) and _changed(a, given) else None
-                 for a, given in zip(args, _arrays_of(request["args"], buffers))
-                 ] if request.get("write_back", True) is not False else []
+                 for a, given in zip(args, _arrays_of(request["args"], arrived))] if arrived is not None else []
         head, bufs = self.reply_value(result)
         after_head, after_bufs = wire.encode(after)
         reply = {"ok": head, "after": _rebase(after_head, len(bufs)), "peak": peak}

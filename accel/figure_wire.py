@@ -35,8 +35,8 @@ def describe(fig) -> dict:
                   "y": np.asarray(line.get_ydata(), dtype=float).ravel(),
                   "line": bool(_has_linestyle(line)), "marker": bool(_has_marker(line))}
                  for line in ax.get_lines()[:MAX_ARTISTS]]
-        offsets = [np.asarray(c.get_offsets(), dtype=float).reshape(-1, 2) for c in ax.collections[:MAX_ARTISTS]
-                   if np.asarray(c.get_offsets()).ndim == 2 and np.asarray(c.get_offsets()).shape[-1] == 2]
+        offsets = [np.asarray(c.get_offsets(), dtype=float) for c in ax.collections[:MAX_ARTISTS]]
+        offsets = [o for o in offsets if o.ndim == 2 and o.shape[1] == 2]
         legend = ax.get_legend()
         axes.append({"xscale": ax.get_xscale(), "yscale": ax.get_yscale(), "xlabel": ax.get_xlabel(),
                      "ylabel": ax.get_ylabel(), "title": ax.get_title(), "lines": lines, "offsets": offsets,
