@@ -274,10 +274,11 @@ def answer(sock: socket.socket, namespace) -> None:
     trusted baselines process for the life of a grader kernel)."""
     __tracebackhide__ = True
     server = _Server(namespace)
+    endpoint = wire.Endpoint()  # the grader's region for this connection, once it sends one
     with sock, _unpinned(server):
         while True:
             try:
-                request, buffers = wire.receive(sock)
+                request, buffers = wire.receive(sock, endpoint, accept_fds=True)
             except (ConnectionError, wire.WireError, OSError):
                 return
             if request.get("op") == "end":
@@ -288,7 +289,10 @@ def answer(sock: socket.socket, namespace) -> None:
                 if isinstance(err, (KeyboardInterrupt, SystemExit)):
                     raise
                 header, out = {"error": {"type": type(err).__name__[:100], "message": str(err)[:2000]}}, []
+            # a timed call's result goes into the region after its arguments, if there is one
+            reply_at = request.get("reply_at")
+            region = endpoint.region if type(reply_at) is int and reply_at > 0 else None
             try:
-                wire.send(sock, header, out)
+                wire.send(sock, header, out, region=region, start=reply_at if region else 0)
             except OSError:
                 return

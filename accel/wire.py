@@ -10,11 +10,22 @@ and byte count agree, depth and size bounded); anything else is a :class:`WireEr
 
 One message is ``[4-byte length][JSON header, with the buffers' sizes][the buffers]``; each
 buffer starts at a multiple of :data:`ALIGN` bytes after the header (zero bytes between them).
+Inside a timing a big buffer goes through a *region* instead: a memfd both sides have mapped,
+which the grader creates (sealed against shrinking, so neither side can pull pages from under
+the other) and sends with the first message that uses it. The sender copies the buffer there
+and names its offset (``placed`` in the header); the receiver reads it there. Copying 16 MB
+into memory both sides have mapped costs a fraction of a millisecond; through the socket it
+costs several, most of it page faults. Only a receiver that asks for one (``accept_fds``: the
+learner's side) takes a file descriptor; the grader refuses any that come with a message, and
+copies what the learner placed into memory of its own before it reads it.
 """
 from __future__ import annotations
 
+import array
 import json
 import math
+import mmap
+import os
 import socket
 import struct
 
@@ -28,6 +39,8 @@ MAX_DEPTH = 32
 MAX_ITEMS = 1 << 20
 DTYPE_KINDS = "biufc"  # bool, signed, unsigned, float, complex: nothing with objects or pointers
 ALIGN = 64  # a decoded array is a view of its message's buffer: aligned for every dtype (and SIMD)
+REGION_MIN_BYTES = 1 << 20  # buffers from this size on go through a region, when there is one
+MAX_REGION_BYTES = 1 << 30
 
 
 def _padded(size: int) -> int:
@@ -212,19 +225,60 @@ def _as(array, sub, classes):
 
 # -- framing ---------------------------------------------------------------------------------
 
-def send(sock: socket.socket, header: dict, buffers: list = ()) -> None:
+class Region:
+    """A shared memory area of one connection: a memfd sealed against shrinking and growing,
+    mapped read-write by both sides. Its bytes are plain data like any other: the learner's side
+    can write them at any time, so the grader copies out what it reads before checking it."""
+
+    def __init__(self, fd: int, size: int):
+        self.size = size
+        self.map = mmap.mmap(fd, size, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+        self.bytes = np.frombuffer(self.map, dtype=np.uint8)
+
+    @classmethod
+    def create(cls, size: int) -> tuple["Region", int]:
+        """A new region of ``size`` bytes, its pages touched here (they count to the grader's
+        memory, and no timed call pays their first faults), and its file descriptor to send."""
+        import fcntl
+        fd = os.memfd_create("accel-region", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+        try:
+            os.ftruncate(fd, size)
+            fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
+            region = cls(fd, size)
+        except BaseException:
+            os.close(fd)
+            raise
+        region.bytes[::mmap.PAGESIZE] = 0
+        return region, fd
+
+
+def send(sock: socket.socket, header: dict, buffers: list = (), region: Region | None = None,
+         start: int = 0, fds: list = ()) -> None:
     """One message: the header (with the buffers' sizes) and the buffers, in as few system calls
-    as the socket takes (each wake-up of the other side costs a context switch)."""
+    as the socket takes (each wake-up of the other side costs a context switch). With a
+    ``region``, buffers of :data:`REGION_MIN_BYTES` or more are copied into it from offset
+    ``start`` on, as far as they fit; ``fds`` go with the message's first bytes."""
     views = [memoryview(b).cast("B") for b in buffers]
-    body = json.dumps(dict(header, sizes=[v.nbytes for v in views]), separators=(",", ":")).encode()
+    placed, at = [], _padded(start)
+    if region is not None:
+        for i, view in enumerate(views):
+            if view.nbytes >= REGION_MIN_BYTES and at + view.nbytes <= region.size:
+                region.bytes[at:at + view.nbytes] = np.frombuffer(view, dtype=np.uint8)
+                placed.append([i, at])
+                at = _padded(at + view.nbytes)
+    extra = {"placed": placed} if placed else {}
+    body = json.dumps(dict(header, sizes=[v.nbytes for v in views], **extra), separators=(",", ":")).encode()
     parts = [memoryview(struct.pack("<I", len(body)) + body)]
-    for view in views:
-        if view.nbytes:
+    skip = {i for i, _ in placed}
+    for i, view in enumerate(views):
+        if view.nbytes and i not in skip:
             parts.append(view)
             if _padded(view.nbytes) > view.nbytes:
                 parts.append(memoryview(bytes(_padded(view.nbytes) - view.nbytes)))
+    ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))] if fds else []
     while parts:
-        sent = sock.sendmsg(parts[:512])
+        sent = sock.sendmsg(parts[:512], ancillary)
+        ancillary = []
         while sent:
             if sent >= parts[0].nbytes:
                 sent -= parts[0].nbytes
@@ -233,29 +287,107 @@ def send(sock: socket.socket, header: dict, buffers: list = ()) -> None:
                 parts[0], sent = parts[0][sent:], 0
 
 
-def receive(sock: socket.socket) -> tuple[dict, list]:
-    """One message: its header (a dict) and its buffers, checked against the sizes it states."""
-    (size,) = struct.unpack("<I", _exactly(sock, 4))
-    if size > MAX_HEADER_BYTES:
-        raise WireError(f"a header of {size} bytes (at most {MAX_HEADER_BYTES})")
+class Endpoint:
+    """What one side keeps of a connection between messages: the region, once there is one."""
+
+    def __init__(self):
+        self.region: Region | None = None
+
+
+def receive(sock: socket.socket, endpoint: Endpoint | None = None,
+            accept_fds: bool = False) -> tuple[dict, list]:
+    """One message: its header (a dict) and its buffers, checked against the sizes it states.
+
+    A file descriptor that comes with it is refused (closed, :class:`WireError`) unless
+    ``accept_fds``; then it is the connection's new region (``region`` in the header: its size),
+    kept in ``endpoint``. Buffers ``placed`` in the region are read there: as views of it
+    where ``accept_fds`` (the learner's side, which trusts its sender), else copied out first."""
+    prefix, fds = _prefix(sock)
     try:
-        header = json.loads(_exactly(sock, size))
-    except (ValueError, UnicodeDecodeError):
-        raise WireError("a header that is not JSON") from None
-    if not isinstance(header, dict):
-        raise WireError("a header that is not an object")
-    sizes = header.pop("sizes", [])
+        if fds and not accept_fds:
+            raise WireError("a file descriptor came with a message that carries plain data only")
+        (size,) = struct.unpack("<I", prefix)
+        if size > MAX_HEADER_BYTES:
+            raise WireError(f"a header of {size} bytes (at most {MAX_HEADER_BYTES})")
+        try:
+            header = json.loads(_exactly(sock, size))
+        except (ValueError, UnicodeDecodeError):
+            raise WireError("a header that is not JSON") from None
+        if not isinstance(header, dict):
+            raise WireError("a header that is not an object")
+        if fds:
+            region_size = header.pop("region", None)
+            if len(fds) != 1 or type(region_size) is not int or not 0 < region_size <= MAX_REGION_BYTES:
+                raise WireError("a file descriptor without the size of the region it is")
+            try:
+                endpoint.region = Region(fds[0], region_size)
+            except (OSError, ValueError, AttributeError) as err:
+                raise WireError(f"a region that cannot be mapped ({err})") from None
+    finally:
+        for fd in fds:
+            os.close(fd)
+    sizes, placed = header.pop("sizes", []), header.pop("placed", [])
     if (not isinstance(sizes, list) or len(sizes) > MAX_ITEMS
             or not all(type(n) is int and n >= 0 for n in sizes)):
         raise WireError("malformed buffer sizes")
     if sum(sizes) > MAX_MESSAGE_BYTES:
         raise WireError(f"a message over {MAX_MESSAGE_BYTES >> 30} GiB")
-    payload = memoryview(_exactly(sock, sum(_padded(n) for n in sizes), aligned=True))
+    region = endpoint.region if endpoint is not None else None
+    where = _placed(placed, sizes, region)
+    payload = memoryview(_exactly(sock, sum(_padded(n) for i, n in enumerate(sizes) if i not in where),
+                                  aligned=True))
     buffers, at = [], 0
-    for n in sizes:
+    for i, n in enumerate(sizes):
+        if i in where:
+            view = region.bytes[where[i]:where[i] + n]
+            if not accept_fds:  # the learner's side can write there at any time: a copy of our own
+                view = _aligned_copy(view)
+            buffers.append(memoryview(view))
+            continue
         buffers.append(payload[at:at + n])
         at += _padded(n)
     return header, buffers
+
+
+def _placed(placed, sizes: list, region: Region | None) -> dict:
+    """The header's ``placed`` list as {buffer index: offset}, every one inside the region."""
+    if not placed:
+        return {}
+    if region is None or not isinstance(placed, list) or len(placed) > len(sizes):
+        raise WireError("buffers placed in a region there is none of")
+    where = {}
+    for item in placed:
+        if not (isinstance(item, list) and len(item) == 2 and all(type(n) is int for n in item)):
+            raise WireError("malformed placed buffer")
+        i, at = item
+        if not (0 <= i < len(sizes)) or i in where or at < 0 or at + sizes[i] > region.size:
+            raise WireError("a placed buffer outside its region")
+        where[i] = at
+    return where
+
+
+def _aligned_copy(view) -> np.ndarray:
+    raw = np.empty(len(view) + ALIGN, dtype=np.uint8)
+    skip = -raw.ctypes.data % ALIGN
+    out = raw[skip:skip + len(view)]
+    np.copyto(out, view)
+    return out
+
+
+def _prefix(sock: socket.socket) -> tuple[bytes, list]:
+    """A message's 4-byte length, and the file descriptors sent with it."""
+    data, fds = b"", []
+    while len(data) < 4:
+        chunk, more, flags, _ = socket.recv_fds(sock, 4 - len(data), 4)
+        fds += more
+        if flags & socket.MSG_CTRUNC or not chunk:
+            for fd in fds:
+                os.close(fd)
+            if not chunk:
+                raise ConnectionError("the other side closed the connection")
+            raise WireError("more file descriptors than a message carries")
+        data += chunk
+    return data, fds
 
 
 def _exactly(sock: socket.socket, size: int, aligned: bool = False):

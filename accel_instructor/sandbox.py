@@ -67,7 +67,7 @@ EXCHANGE = "/sandbox/exchange"  # the grader kernel's socket, for two-process no
 # Notebooks whose test cells run in a grader kernel outside the sandbox (accel_instructor.bridge);
 # the others still run their tests in the learner's kernel, guarded by the name policy.
 TWO_PROCESS_PROBE = "preflight_two_process"  # grade's preflight sends its probe down both paths
-TWO_PROCESS = frozenset({"01_vectorization", "03_cache_tiling", "04_roofline", "05_microkernels",
+TWO_PROCESS = frozenset({"01_vectorization", "02_kernel_fusion", "03_cache_tiling", "04_roofline", "05_microkernels",
                          TWO_PROCESS_PROBE})
 # What the learner's kernel runs in a two-process test cell's place (accel.callee): no name bound.
 SERVE_CALL = '__import__("accel.callee").callee.serve(globals(), '

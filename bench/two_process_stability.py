@@ -9,6 +9,9 @@ check every time and the wrong answer must lose it every time.
 
     python bench/two_process_stability.py --runs 20                    # 01: the honest row loop
                                                                        # against the 50x check
+    python bench/two_process_stability.py --runs 20 --notebook 02_kernel_fusion
+                                                                       # 02: chunked NumPy handed
+                                                                       # in as fused_gelu
     python bench/two_process_stability.py --runs 20 --notebook 03_cache_tiling
                                                                        # 03: an i, j, p loop
                                                                        # handed in as matmul_ikj
@@ -16,8 +19,7 @@ check every time and the wrong answer must lose it every time.
                                                                        # 05: a micro-kernel whose
                                                                        # rows live on the heap
 
-Writes bench/results/two_process_stability[_03|_05].md and .json. (two_process_stability_02.md is
-from commit 11d99ea, when 02 was two-process; see the README.)
+Writes bench/results/two_process_stability[_02|_03|_05].md and .json.
 """
 from __future__ import annotations
 
@@ -43,6 +45,8 @@ from grader_stability import cpu_burner  # noqa: E402
 # notebook -> (the speed check, the known-wrong answer that must lose it, its ratio log's name)
 CHECKS = {"01_vectorization": ("test_vectorized_matmul_speed", "01_matmul_row_loop",
                                "vectorized_matmul vs the loop baseline"),
+          "02_kernel_fusion": ("test_fused_gelu_speed", "02_fused_chunked_numpy",
+                               "fused_gelu vs the grader's chunked GELU"),
           "03_cache_tiling": ("test_matmul_ikj_speed", "03_ikj_is_ijk", "matmul_ikj vs the grader's compiled"),
           "05_microkernels": ("test_register_blocked_matmul_speed", "05_microkernel_heap_rows",
                               "register_blocked_matmul vs the grader's compiled")}

@@ -38,7 +38,7 @@
 # to fit that budget (`accel.machine.array_bytes_beyond_caches`); a printed note says when the
 # cap keeps part of a measurement in cache.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "setup_fusion", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import math
 import os
 import platform
@@ -790,13 +790,18 @@ with skip_unfinished():  # a kernel not written yet: one line, no traceback
 # loop); and the code numba compiles for `fused_gelu_loop` on two 1-D float32 arrays does its
 # arithmetic on vectors of float32 values (at least 4 per instruction: SIMD) and calls no
 # library function such as `tanh` or `exp`. The test reads the LLVM IR numba produces
-# (`fused_gelu_loop.inspect_llvm(signature)`) and tells you what it found. Speed: at least
-# **2x** the speed of the grader's own chunked NumPy GELU (the nine steps on chunks of 65,536
-# elements in reused buffers, like Exercise 3) on 4,000,037 float32 values, one thread, paired
-# rounds, median ratio. That threshold sits far from both kinds of answer: a loop that
-# calls `math.tanh` is many times slower than chunked NumPy, and chunked NumPy itself, however
-# well written, is about as fast as the grader's; a loop that vectorises is several times
-# faster (the table after the tests shows your numbers), so noise does not decide the grade.
+# (`fused_gelu_loop.inspect_llvm(signature)`) and tells you what it found.
+#
+# Speed: the grader times `fused_gelu` against its own chunked NumPy GELU (the nine steps on
+# chunks of 65,536 elements in reused buffers, like Exercise 3) on 4,000,037 float32 values,
+# one thread, paired rounds, median ratio. The grader's tests run in a process of their own,
+# so every timed call, yours and the grader's baseline alike, also moves its 16 MB input and
+# its 16 MB result between two processes, through shared memory: about three copies of 16 MB,
+# a few milliseconds, more than a fused pass takes. The grader therefore sees a lower ratio
+# than the one you measure here (a vectorised loop reads about 1.7x there, several times that
+# on your own) and asks for at least **1.3x**. A loop that calls `math.tanh` is many times
+# slower than chunked NumPy, and chunked NumPy itself, however well written, reads about 1.0x:
+# the threshold sits between the two kinds of answer, so noise does not decide the grade.
 
 # %%
 # float32 constants for fused_gelu (UPPER_CASE names: notebook 04 reads them too)
@@ -951,7 +956,7 @@ _lanes = check_vectorised_loop(fused_gelu_loop, fused_gelu, _x)  # a bare number
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_fused_gelu_speed", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-"""fused_gelu: at least 2x the speed of a chunked NumPy GELU (paired rounds, median ratio, 1 thread)."""
+"""fused_gelu: at least 1.3x the speed of a chunked NumPy GELU, both called across processes (paired rounds, median ratio, 1 thread)."""
 from accel.grading import require_speedup, speed_ratio
 
 
@@ -981,13 +986,15 @@ if _chunked_ready:
           f"{speed_ratio(_student_fused, _your_chunked, _fresh_gelu_input, repeats=3)}")
 else:
     print("chunked_gelu is not ready, so there is nothing to compare with yet")
-print("The grader asks for at least 2x against its own chunked GELU, on other inputs.")
+print("The grader asks for at least 1.3x against its own chunked GELU, on other inputs, with every "
+      "call (yours and its own) moving its input and result between two processes.")
 ### BEGIN HIDDEN TESTS
 from accel_instructor.reference.fusion import trusted_chunked_gelu
 
 _ratio = speed_ratio(_student_fused, trusted_chunked_gelu,
                      lambda seed: _fresh_gelu_input(seed + 100, 4_000_037), repeats=5)
-require_speedup(_ratio, 2.0, "fused_gelu vs the grader's chunked GELU (4,000,037 float32 values)")
+require_speedup(_ratio, 1.3, "fused_gelu vs the grader's chunked GELU (4,000,037 float32 values, "
+                            "both called across processes)")
 ### END HIDDEN TESTS
 
 # %% [markdown]

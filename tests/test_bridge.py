@@ -124,6 +124,56 @@ def test_inside_a_timing_the_inputs_are_not_written_back(learner, monkeypatch):
     assert fn(x) == 10.0 and np.array_equal(x, np.full(5, 2.0)), "outside a timing it does"
 
 
+def test_inside_a_timing_big_arrays_cross_through_a_region_the_grader_copies_out(learner):
+    """Inside a timing a 4 MB argument and its 4 MB result go through the connection's shared
+    region, not the socket; the result the grader holds is its own copy, so what the learner's
+    side writes into the region afterwards changes nothing the grader checks."""
+    seen = {}
+
+    def negate(x):
+        seen["in_region"] = not x.flags.owndata
+        return -x
+
+    learner["negate"] = negate
+    fn, x = bridge.LearnerFunction("negate"), np.random.default_rng(3).standard_normal(1 << 19)
+    bridge.side_hook("begin")
+    try:
+        got = fn(x)
+        region = bridge._LINK.endpoint.region
+        assert region is not None and seen["in_region"], "the argument was read in the region"
+        assert np.array_equal(got, -x) and got.flags.writeable
+        region.bytes[:] = 0  # what a learner could do once it has answered
+        assert np.array_equal(got, -x), "the grader's result is a copy of its own"
+        assert np.array_equal(fn(x + 1), -(x + 1)), "the region is reused call after call"
+    finally:
+        bridge.side_hook("end")
+
+
+def test_the_grader_refuses_descriptors_and_placements_outside_its_region():
+    """The learner's side may not hand the grader a file descriptor, and may not name bytes
+    outside the region it was given (a refused message ends the connection)."""
+    import array
+    import struct
+    region, fd = wire.Region.create(1 << 20)
+    endpoint = wire.Endpoint()
+    endpoint.region = region
+    body = b'{"ok":1,"sizes":[]}'
+    cases = [(lambda s: s.sendmsg([struct.pack("<I", len(body)) + body],
+                                  [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd]))]),
+              "file descriptor")]
+    cases += [(lambda s, p=placed: wire.send(s, {"ok": 1, "placed": p}, [bytes(64)]), "placed")
+              for placed in ([[0, region.size - 8]], [[0, -64]], [[1, 0]], "0")]
+    try:
+        for send, refusal in cases:
+            mine, theirs = socket.socketpair()
+            with mine, theirs:
+                send(theirs)
+                with pytest.raises(wire.WireError, match=refusal):
+                    wire.receive(mine, endpoint)
+    finally:
+        os.close(fd)
+
+
 def test_the_graders_baselines_cross_in_a_process_of_their_own():
     from accel_instructor.reference.matmul import trusted_naive_matmul
     bridge_before = bridge._BASELINES
