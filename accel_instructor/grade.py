@@ -527,9 +527,7 @@ def preflight(course: Course, submit, checked: bool) -> None:
     from nbgrader.utils import determine_grade
 
     from .sandbox import merge_outputs
-    from .sandbox import TWO_PROCESS_PROBE
-    # the probe twice: its test in the learner's kernel, and in a grader kernel (two-process)
-    probes = {"preflight": probe_notebook(), TWO_PROCESS_PROBE: probe_notebook()}
+    probes = {"preflight": probe_notebook()}  # its test runs in a grader kernel, as every test does
     with tempfile.TemporaryDirectory(prefix=".preflight-", dir=course.root) as tmp:
         staged = Path(tmp) / "staged"
         staged.mkdir()
@@ -547,7 +545,7 @@ def preflight(course: Course, submit, checked: bool) -> None:
         for name, result in results.items():
             if fault:
                 break
-            where = "" if name == "preflight" else " (test cell in the grader's kernel)"
+            where = " (test cell in the grader's kernel)"
             if result.get("status") != "ok":
                 fault = f"the probe notebook{where} did not finish: {result.get('status')}"
                 break

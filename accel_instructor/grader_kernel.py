@@ -1,7 +1,7 @@
-"""Two-process notebooks: the test cells run in a grader kernel, outside the learner's sandbox.
+"""Two processes per notebook: the test cells run in a grader kernel, outside the learner's sandbox.
 
-For a notebook in :data:`accel_instructor.sandbox.TWO_PROCESS` the trusted side splits the
-prepared notebook before anything runs (:func:`split`):
+For every notebook the trusted side splits the prepared notebook before anything runs
+(:func:`split`):
 
 * the learner's sandbox gets the notebook with each graded test cell's source replaced by
   :func:`~accel_instructor.sandbox.serve_source` (no test text, visible or hidden, ever enters

@@ -63,13 +63,8 @@ UIDS_PER_GRADER = 256  # slots (--jobs) one grading process can give distinct ui
 RESULTS = ".sandbox-results"  # in the course root; never visible inside a sandbox
 WORK = "/sandbox/work"
 SUBMISSION = "/sandbox/submission"
-EXCHANGE = "/sandbox/exchange"  # the grader kernel's socket, for two-process notebooks (read-only)
-# Notebooks whose test cells run in a grader kernel outside the sandbox (accel_instructor.bridge);
-# the others still run their tests in the learner's kernel, guarded by the name policy.
-TWO_PROCESS_PROBE = "preflight_two_process"  # grade's preflight sends its probe down both paths
-TWO_PROCESS = frozenset({"01_vectorization", "02_kernel_fusion", "03_cache_tiling", "04_roofline", "05_microkernels",
-                         TWO_PROCESS_PROBE})
-# What the learner's kernel runs in a two-process test cell's place (accel.callee): no name bound.
+EXCHANGE = "/sandbox/exchange"  # the grader kernels' sockets (read-only)
+# What the learner's kernel runs in a test cell's place (accel.callee): no name bound.
 SERVE_CALL = '__import__("accel.callee").callee.serve(globals(), '
 
 
@@ -212,10 +207,10 @@ def _python_roots() -> list[Path]:
 
 
 def bwrap_argv(bwrap: str, submission: Path, slot: int, limits: Limits, cores: list[int],
-               exchange: Path | None = None, hide_reference: bool = False) -> list[str]:
-    """The sandbox's command line. ``exchange``: the folder of the grader kernel's socket
-    (two-process notebooks), mounted read-only; ``hide_reference``: an empty folder over the
-    grader's reference baselines, which only in-process test cells import."""
+               exchange: Path | None = None) -> list[str]:
+    """The sandbox's command line. ``exchange``: the folder of the grader kernels' sockets,
+    mounted read-only. The grader's reference baselines are an empty folder inside: only the
+    grader kernels, outside, import them."""
     argv = [bwrap, *_namespace_args()]
     for name in ("usr", "etc/alternatives", "etc/fonts", "etc/ld.so.cache", "etc/localtime"):
         if Path("/", name).exists():
@@ -243,9 +238,8 @@ def bwrap_argv(bwrap: str, submission: Path, slot: int, limits: Limits, cores: l
              "--ro-bind", str(submission), SUBMISSION]
     if exchange is not None:
         argv += ["--ro-bind", str(exchange), EXCHANGE]
-    if hide_reference:
-        import accel_instructor.reference
-        argv += ["--tmpfs", str(Path(accel_instructor.reference.__file__).resolve().parent)]
+    import accel_instructor.reference
+    argv += ["--tmpfs", str(Path(accel_instructor.reference.__file__).resolve().parent)]
     argv += ["--chdir", WORK, "--clearenv"]
     threads = str(max(1, len(cores)))
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": "/tmp/home",
@@ -292,7 +286,7 @@ class Cgroup:
             wanted["memory"] = {"memory.limit_in_bytes": str(memory), "memory.memsw.limit_in_bytes": str(memory)}
             if cores:
                 wanted["cpuset"] = {"cpuset.cpus": _cpu_list(cores), "cpuset.mems": None}  # None: the parent's
-            wanted["freezer"] = {}  # two-process notebooks: held still while the grader's baseline runs
+            wanted["freezer"] = {}  # held still while the grader's baseline runs
         for controller, settings in wanted.items():
             group, why = _make_group(controller, made.version, name, settings)
             if group is None:
@@ -472,11 +466,7 @@ def execute_student_in_sandbox(notebooks: dict, submission: Path, *, slot: int =
     cores = list(cores or sorted(os.sched_getaffinity(0)))
     runs: dict[str, SandboxRun] = {}
     while len(runs) < len(notebooks):
-        # two-process notebooks share a sandbox without the grader's reference; the others
-        # (whose test cells still import it in the learner's kernel) have one of their own
         rest = {name: nb for name, nb in notebooks.items() if name not in runs}
-        apart = next(iter(rest)) in TWO_PROCESS
-        rest = {name: nb for name, nb in rest.items() if (name in TWO_PROCESS) == apart}
         runs.update(_one_sandbox(rest, submission, bwrap, slot, cores, limits, cell_timeout, wall_seconds))
         fault = next((run.fault for run in runs.values() if run.fault), "")
         if fault:  # the same start would fail the same way: the student waits for a regrade
@@ -567,17 +557,11 @@ def _one_sandbox(notebooks: dict, submission: Path, bwrap: str, slot: int, cores
     from .grader_kernel import GraderFault, GraderKernel, split
     exchange = Path(tempfile.mkdtemp(prefix="accel-exchange-"))
     os.chmod(exchange, 0o755)
-    sent, graders = {}, []  # what the sandbox gets; per notebook, its grader kernel (two-process)
+    sent, graders = {}, []  # what the sandbox gets; per notebook, its grader kernel's cells (if it has tests)
     for index, (name, nb) in enumerate(notebooks.items()):
-        if name in TWO_PROCESS:
-            learner_nb, tests, prelude = split(nb, serve_source(index))
-            sent[name] = learner_nb
-            graders.append((tests, prelude))
-        else:
-            sent[name] = nb
-            graders.append(None)
-    argv = bwrap_argv(bwrap, submission, slot, limits, cores, exchange,
-                      hide_reference=all(g is not None for g in graders))
+        sent[name], tests, prelude = split(nb, serve_source(index))
+        graders.append((tests, prelude) if tests else None)
+    argv = bwrap_argv(bwrap, submission, slot, limits, cores, exchange)
     request = json.dumps({"notebooks": [{"name": name, "notebook": nbformat.writes(nb)} for name, nb in sent.items()],
                           "cell_timeout": cell_timeout,
                           "output_bytes_per_cell": limits.output_bytes_per_cell}).encode()
@@ -599,7 +583,7 @@ def _one_sandbox(notebooks: dict, submission: Path, bwrap: str, slot: int, cores
         return kernels.get(index)
 
     def run_test(line: bytes) -> str:
-        """A two-process test cell the learner's runner reached: run it in the notebook's grader
+        """A test cell the learner's runner reached: run it in the notebook's grader
         kernel; returns a grader fault or ''."""
         try:
             message = json.loads(line)

@@ -1,6 +1,6 @@
-"""The tampering catalogue with the policy switched OFF, on notebook 01 (the catalogue's
-two-process notebook), whose test cells run in the grader's own kernel
-(accel_instructor.grader_kernel, accel_instructor.bridge).
+"""The tampering catalogue with the policy switched OFF, on notebooks 01 and 02 (the catalogue's
+notebooks), whose test cells run in the grader's own kernel (accel_instructor.grader_kernel,
+accel_instructor.bridge).
 
 The static policy (accel.policy) is a friendly lint; no guarantee may rest on it. Here intake's
 check finds nothing, so every attacking cell the policy would refuse runs in the learner's
@@ -22,11 +22,11 @@ import pytest
 from accel_instructor.build import release
 from accel_instructor.grade import grade_class, read_gradebook
 from accel_instructor.samples import Submission, catalogue_grading, load_spec, write_submission
-from accel_instructor.sandbox import SERVE_CALL, TWO_PROCESS
+from accel_instructor.sandbox import SERVE_CALL
 from conftest import ROOT, copy_course
 
 pytestmark = pytest.mark.nbgrader
-NOTEBOOKS = ["01_vectorization"]  # the catalogue's two-process notebook (02 runs in one process)
+NOTEBOOKS = ["01_vectorization", "02_kernel_fusion"]  # the catalogue's notebooks
 
 
 def _blocked(path) -> bool:
@@ -40,7 +40,6 @@ ATTACKS = ["t00_control"] + sorted(p.stem for p in (ROOT / "tests" / "tampering"
 
 @pytest.fixture(scope="module")
 def policy_off_class(tmp_path_factory):
-    assert set(NOTEBOOKS) <= TWO_PROCESS
     course = copy_course(tmp_path_factory.mktemp("policy_off") / "course", notebooks=NOTEBOOKS)
     release(course)
     specs = {}
@@ -87,7 +86,8 @@ def test_control_keeps_full_marks_and_untouched_scores_zero(policy_off_class):
 
 
 # notebook -> text of its hidden tests (a seed, a baseline's name) that the learner must never see
-SECRETS = {"01_vectorization": ("default_rng(1701)", "trusted_naive_matmul")}
+SECRETS = {"01_vectorization": ("default_rng(1701)", "trusted_naive_matmul"),
+           "02_kernel_fusion": ("default_rng(2021)", "reference_gelu")}
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)

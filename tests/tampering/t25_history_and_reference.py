@@ -1,11 +1,10 @@
 """A last cell prints IPython's input history `In` (where hidden tests used to be) and lists and reads the grader's reference folder; the kernels are the reference's.
 
-With the policy on, intake refuses the cell. With it off (tests/test_two_process.py), it runs: 01's
-history holds only the cells that stand in for the tests, and the sandbox of a two-process
-notebook has an empty folder where the grader's reference baselines are.
+With the policy on, intake refuses the cell. With it off (tests/test_two_process.py), it runs: the
+history of 01 and 02 holds only the cells that stand in for the tests, and the sandbox has an empty
+folder where the grader's reference baselines are.
 """
-EXTRA_CELLS = {"01_vectorization": [
-    ("answers_check_understanding", '''
+_SNOOP = '''
 import os
 print("HISTORY:", "\\n".join(In))
 import importlib.util
@@ -15,8 +14,8 @@ print("REFERENCE FILES:", sorted(os.listdir(_where)) if os.path.isdir(_where) el
 for _name in (sorted(os.listdir(_where)) if os.path.isdir(_where) else []):
     with open(os.path.join(_where, _name)) as _f:
         print(_f.read())
-'''),
-]}
-DAMAGE = {"02_kernel_fusion": "missing"}
-LOSES = {"01_vectorization": [], "02_kernel_fusion": ["*"]}
+'''
+EXTRA_CELLS = {"01_vectorization": [("answers_check_understanding", _SNOOP)],
+               "02_kernel_fusion": [("answers_fusion_bytes", _SNOOP)]}
+LOSES = {"01_vectorization": [], "02_kernel_fusion": []}
 BLOCKED = True  # intake refuses the attacking cell (see test_catalogues.py)
