@@ -1,6 +1,6 @@
 """The grader's side of a two-process test cell: the learner's names as proxies over plain data.
 
-A two-process notebook's test cells never run in the learner's kernel. The trusted runner
+A notebook's test cells never run in the learner's kernel. The trusted runner
 (:mod:`accel_instructor.sandbox`) runs them in a grader kernel of its own, outside the
 learner's sandbox, after the notebook's set-up cell; the learner's kernel meanwhile runs
 :func:`accel.callee.serve` in the test cell's place. Around each test cell the runner calls

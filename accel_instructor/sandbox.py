@@ -196,8 +196,8 @@ def _drop_privileges(slot: int) -> list[str]:
 
 def _python_roots() -> list[Path]:
     """Folders the sandbox needs read-only to run this Python, import ``accel`` (the learner
-    package) and ``accel_instructor`` (this runner, and the reference baselines hidden tests
-    import; learner cells may not import it: accel.policy)."""
+    package) and ``accel_instructor`` (this runner; its reference baselines are hidden by an
+    empty folder: :func:`bwrap_argv`)."""
     import accel
     import accel_instructor
     roots = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix),
