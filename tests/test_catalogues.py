@@ -180,7 +180,7 @@ def test_grading_never_changes_submitted(catalogue):
 def test_regrading_gives_the_same_grades(catalogue):
     course, specs, _, rows, *_ = catalogue
     again = ["b05_not_json", "b07_deleted_test_cell", "b08_duplicated_cell", "t01_numpy_patched"]
-    grade_class(course, again, cap_seconds=240, log=lambda *_: None)
+    grade_class(course, again, cap_seconds=240, jobs=2, log=lambda *_: None)
     regraded = {(r.student, r.notebook): r for r in read_gradebook(course)}
     for student in again:
         for notebook in NOTEBOOKS:
