@@ -367,11 +367,16 @@ def _placed(placed, sizes: list, region: Region | None) -> dict:
 
 
 def _aligned_copy(view) -> np.ndarray:
-    raw = np.empty(len(view) + ALIGN, dtype=np.uint8)
-    skip = -raw.ctypes.data % ALIGN
-    out = raw[skip:skip + len(view)]
+    out = _aligned_empty(len(view))
     np.copyto(out, view)
     return out
+
+
+def _aligned_empty(size: int) -> np.ndarray:
+    """An uninitialised byte buffer that starts at a multiple of :data:`ALIGN`."""
+    raw = np.empty(size + ALIGN, dtype=np.uint8)
+    skip = -raw.ctypes.data % ALIGN
+    return raw[skip:skip + size]
 
 
 def _prefix(sock: socket.socket) -> tuple[bytes, list]:
@@ -394,9 +399,7 @@ def _exactly(sock: socket.socket, size: int, aligned: bool = False):
     """``size`` bytes from ``sock``: a bytearray, or (``aligned``) an uninitialised NumPy
     buffer that starts at a multiple of :data:`ALIGN` (no zero-filling: it is all overwritten)."""
     if aligned:
-        raw = np.empty(size + ALIGN, dtype=np.uint8)
-        skip = -raw.ctypes.data % ALIGN
-        data = raw[skip:skip + size]
+        data = _aligned_empty(size)
     else:
         data = bytearray(size)
     view, got = memoryview(data).cast("B"), 0

@@ -116,8 +116,8 @@ def _exchange(channel, header: dict, buffers: list) -> tuple[dict, list]:
     need = sum(wire._padded(memoryview(b).nbytes) for b in buffers
                if memoryview(b).nbytes >= wire.REGION_MIN_BYTES)
     region, fds, extra = channel.endpoint.region, [], {}
-    if need and (region is None or region.size < 2 * need):
-        size = min(max(5 * need, 8 << 20), wire.MAX_REGION_BYTES)
+    size = min(max(5 * need, 8 << 20), wire.MAX_REGION_BYTES)
+    if need and (region is None or region.size < min(2 * need, size)):  # (capped: made once)
         region, fd = wire.Region.create(size)
         channel.endpoint.region, fds, extra = region, [fd], {"region": size}
     try:

@@ -545,9 +545,8 @@ def preflight(course: Course, submit, checked: bool) -> None:
         for name, result in results.items():
             if fault:
                 break
-            where = " (test cell in the grader's kernel)"
             if result.get("status") != "ok":
-                fault = f"the probe notebook{where} did not finish: {result.get('status')}"
+                fault = f"the probe notebook did not finish: {result.get('status')}"
                 break
             scored = copy.deepcopy(probes[name])
             merge_outputs(scored, result)
@@ -556,7 +555,7 @@ def preflight(course: Course, submit, checked: bool) -> None:
             points, _ = determine_grade(test)
             if points != 1:
                 shown = " ".join(str(o.get("evalue") or o.get("text") or "") for o in test.outputs)[:240]
-                fault = f"the probe's test cell{where} scored {points} of 1 ({shown.strip() or 'no output'})"
+                fault = f"the probe's test cell (in the grader's kernel) scored {points} of 1 ({shown.strip() or 'no output'})"
     if fault:
         raise CourseError(f"preflight failed, no student was graded: {fault}. What to do: {_fix_for(fault)}")
 
